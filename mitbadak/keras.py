@@ -1,0 +1,19 @@
+"""``from mitbadak import keras``: the Keras namespace, backed by mitbadak.
+
+This module is also a package-like root, so ``from mitbadak.keras.layers import Dense`` and
+``from mitbadak.keras import layers`` work as they do with ``tensorflow.keras``.
+"""
+import sys as _sys
+
+from . import (activations, backend, callbacks, constraints, datasets, initializers, layers,
+               losses, metrics, models, optimizers, regularizers, utils)
+from .layers import Input
+from .models import Model, Sequential, load_model
+
+__version__ = "0.1.0"
+
+for _name in ("activations", "backend", "callbacks", "constraints", "datasets", "initializers",
+              "layers", "losses", "metrics", "models", "optimizers", "regularizers", "utils"):
+    _sys.modules[f"{__name__}.{_name}"] = globals()[_name]
+_sys.modules[f"{__name__}.optimizers.schedules"] = optimizers.schedules
+__path__ = []  # a namespace root: submodules resolve through sys.modules above

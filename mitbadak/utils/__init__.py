@@ -1,0 +1,44 @@
+"""keras.utils: to_categorical, set_random_seed, Progbar, normalize, get_file."""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend
+from ..backend import xp
+from .data_utils import get_file
+from .progbar import Progbar
+
+
+def to_categorical(x: Any, num_classes: int | None = None) -> Any:
+    """Integer labels (N,) -> one-hot (N, num_classes) float32; a trailing axis of 1 is dropped."""
+    y = xp.asarray(x)
+    if y.ndim > 1 and y.shape[-1] == 1:
+        y = y[..., 0]
+    if y.size and (y.dtype.kind == "f" and (y % 1 != 0).any()):
+        raise ValueError("to_categorical expects integer class labels; got non-integer values.")
+    y = y.astype(xp.int64)
+    if y.size and y.min() < 0:
+        raise ValueError(f"to_categorical: labels must be >= 0; got {int(y.min())}.")
+    n = int(y.max()) + 1 if num_classes is None else int(num_classes)
+    if y.size and y.max() >= n:
+        raise ValueError(f"to_categorical: label {int(y.max())} does not fit num_classes={n}.")
+    out = xp.zeros(y.shape + (n,), dtype="float32")
+    xp.put_along_axis(out, y[..., None], 1.0, axis=-1)
+    return out
+
+
+def set_random_seed(seed: int) -> None:
+    """Same seed, same numbers: seeds Python, NumPy and mitbadak's generator."""
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ValueError(f"set_random_seed expects an int; got {seed!r}")
+    backend.set_seed(seed)
+
+
+def normalize(x: Any, axis: int = -1, order: int = 2) -> Any:
+    """x divided by its L-`order` norm along `axis` (zero vectors stay zero)."""
+    x = xp.asarray(x)
+    norm = xp.linalg.norm(x, ord=order, axis=axis, keepdims=True)
+    return x / xp.where(norm == 0, 1, norm)
+
+
+__all__ = ["to_categorical", "set_random_seed", "normalize", "Progbar", "get_file"]
