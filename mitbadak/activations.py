@@ -55,11 +55,13 @@ def _sigmoid_backward(x, y, dy):
 
 @_register(_sigmoid_backward)
 def sigmoid(x: Any) -> Any:
-    """1 / (1 + e^-x), written through tanh so large |x| never overflows."""
-    y = xp.tanh(x * 0.5)
+    """1 / (1 + e^-x). e^-x is capped (e^80 in float32) so it never overflows; the
+    result for very negative x is then ~1e-35 instead of a smaller denormal."""
+    y = xp.negative(x)
+    xp.minimum(y, 80.0 if x.dtype.itemsize <= 4 else 700.0, out=y)
+    xp.exp(y, out=y)
     y += 1
-    y *= 0.5
-    return y
+    return xp.reciprocal(y, out=y)
 
 
 @_register(lambda x, y, dy: dy * (1 - y * y))
@@ -144,7 +146,11 @@ def _erf(x):
 _erf64 = __import__("numpy").frompyfunc(math.erf, 1, 1)
 
 
-def _gelu_backward(x, y, dy):
+def _gelu_backward(x, y, dy, approximate=False):
+    if approximate:     # d/dx of 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³)
+        t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3))
+        du = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+        return dy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
     cdf = 0.5 * (1 + _erf(x * (1 / math.sqrt(2))))
     pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
     return dy * (cdf + x * pdf)

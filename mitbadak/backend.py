@@ -133,3 +133,38 @@ def unique_name(prefix: str) -> str:
 def clear_session() -> None:
     """Forget automatic names, so the next Dense is called 'dense' again."""
     _name_counts.clear()
+
+
+# ---------------------------------------------------------------- BLAS threads
+_BLAS_THREADS: Any = "auto"
+_controller = None
+
+
+def set_blas_threads(n: Any) -> None:
+    """Threads for matrix products inside fit/evaluate/predict: an int, None (leave BLAS as
+    it is), or 'auto' (default; env MITBADAK_BLAS_THREADS overrides): one thread when each
+    step's products are small. BLAS threads spin-wait, so small products get several times
+    slower with 2 threads whenever another process holds a core. Needs threadpoolctl."""
+    global _BLAS_THREADS
+    if not (n is None or n == "auto" or (isinstance(n, int) and n > 0)):
+        raise ValueError(f"set_blas_threads: expected a positive int, None or 'auto'; got {n!r}")
+    _BLAS_THREADS = n
+
+
+def blas_limit(macs_per_step: float = 0.0):
+    """A context manager applying the BLAS thread setting (a no-op without threadpoolctl)."""
+    import contextlib
+    import os
+    global _controller
+    n = os.environ.get("MITBADAK_BLAS_THREADS") or _BLAS_THREADS
+    if n == "auto":
+        n = 1 if macs_per_step < 2e7 else None
+    if n is None or xp is not numpy:
+        return contextlib.nullcontext()
+    try:
+        if _controller is None:
+            from threadpoolctl import ThreadpoolController
+            _controller = ThreadpoolController()
+        return _controller.limit(limits=int(n), user_api="blas")
+    except ImportError:
+        return contextlib.nullcontext()

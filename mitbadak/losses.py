@@ -20,6 +20,18 @@ def _eps() -> float:
     return backend.epsilon()
 
 
+def _clip(a, lo, hi):
+    # np.clip goes through a Python wrapper; two ufuncs are faster on small batches.
+    return xp.minimum(xp.maximum(a, lo), hi)
+
+
+def _mean_last(a):
+    """Mean over the last axis (sum * 1/K: ndarray.mean costs a Python-level wrapper)."""
+    if a.shape[-1] == 1:     # one output unit (binary): the mean is the value itself
+        return a[..., 0]
+    return a.sum(axis=-1) * (1.0 / a.shape[-1])
+
+
 class Loss:
     """Base class. ``loss(y_true, y_pred, sample_weight=None)`` returns the batch mean."""
 
@@ -82,7 +94,7 @@ class MeanSquaredError(Loss):
 
     def forward(self, y, p):
         d = p - y
-        return (d * d).mean(axis=-1)
+        return _mean_last(d * d)
 
     def backward(self, y, p):
         return (p - y) * (2.0 / p.shape[-1])
@@ -92,7 +104,7 @@ class MeanAbsoluteError(Loss):
     """mean(|y − p|) over the last axis."""
 
     def forward(self, y, p):
-        return xp.abs(p - y).mean(axis=-1)
+        return _mean_last(xp.abs(p - y))
 
     def backward(self, y, p):
         return xp.sign(p - y) * (1.0 / p.shape[-1])
@@ -102,7 +114,7 @@ class MeanAbsolutePercentageError(Loss):
     """100 · mean(|y − p| / max(|y|, ε))."""
 
     def forward(self, y, p):
-        return 100.0 * (xp.abs(y - p) / xp.maximum(xp.abs(y), _eps())).mean(axis=-1)
+        return 100.0 * _mean_last(xp.abs(y - p) / xp.maximum(xp.abs(y), _eps()))
 
     def backward(self, y, p):
         return 100.0 * xp.sign(p - y) / xp.maximum(xp.abs(y), _eps()) / p.shape[-1]
@@ -113,7 +125,7 @@ class MeanSquaredLogarithmicError(Loss):
 
     def forward(self, y, p):
         d = xp.log1p(xp.maximum(p, _eps())) - xp.log1p(xp.maximum(y, _eps()))
-        return (d * d).mean(axis=-1)
+        return _mean_last(d * d)
 
     def backward(self, y, p):
         pc = xp.maximum(p, _eps())
@@ -131,7 +143,7 @@ class Huber(Loss):
     def forward(self, y, p):
         a = xp.abs(p - y)
         q = xp.minimum(a, self.delta)
-        return (0.5 * q * q + self.delta * (a - q)).mean(axis=-1)
+        return _mean_last(0.5 * q * q + self.delta * (a - q))
 
     def backward(self, y, p):
         return xp.clip(p - y, -self.delta, self.delta) / p.shape[-1]
@@ -145,7 +157,7 @@ class LogCosh(Loss):
 
     def forward(self, y, p):
         e = p - y
-        return (e + xp.logaddexp(-2.0 * e, 0) - xp.log(2.0)).mean(axis=-1)
+        return _mean_last(e + xp.logaddexp(-2.0 * e, 0) - xp.log(2.0))
 
     def backward(self, y, p):
         return xp.tanh(p - y) / p.shape[-1]
@@ -168,21 +180,22 @@ class BinaryCrossentropy(Loss):
     def forward(self, y, p):
         y = self._smooth(y)
         if self.from_logits:     # max(z, 0) − z·y + log(1 + e^−|z|): never overflows
-            return (xp.maximum(p, 0) - p * y + xp.logaddexp(0, -xp.abs(p))).mean(axis=-1)
-        pc = xp.clip(p, _eps(), 1 - _eps())
-        return -(y * xp.log(pc) + (1 - y) * xp.log(1 - pc)).mean(axis=-1)
+            return _mean_last(xp.maximum(p, 0) - p * y + xp.logaddexp(0, -xp.abs(p)))
+        pc = _clip(p, _eps(), 1 - _eps())
+        return -_mean_last(y * xp.log(pc) + (1 - y) * xp.log(1 - pc))
 
     def backward(self, y, p):
         y = self._smooth(y)
         if self.from_logits:
             return (sigmoid(p) - y) / p.shape[-1]
-        pc = xp.clip(p, _eps(), 1 - _eps())
+        pc = _clip(p, _eps(), 1 - _eps())
         inside = (p > _eps()) & (p < 1 - _eps())
         return (pc - y) / (pc * (1 - pc)) * inside / p.shape[-1]
 
     def fused_backward(self, y, p):
         """dl/dz for p = sigmoid(z): (p − y) / K."""
-        return (p - self._smooth(y)) / p.shape[-1]
+        g = p - self._smooth(y)
+        return g if p.shape[-1] == 1 else g * (1.0 / p.shape[-1])
 
     def get_config(self):
         return {**super().get_config(), "from_logits": self.from_logits,
@@ -290,6 +303,12 @@ class SparseCategoricalCrossentropy(Loss):
         return l * keep * scale, (keep * scale)[..., None]
 
     def forward(self, y, p):
+        if y.ndim == 1 and not self.from_logits and self.ignore_class is None:
+            # The common case, kept lean: one fancy index, no index arrays of shape p.
+            picked = p[xp.arange(len(y)), y]
+            if p.shape[-1] > 1:
+                picked /= p.sum(axis=-1)
+            return -xp.log(xp.minimum(xp.maximum(picked, _eps()), 1 - _eps()))
         idx = xp.clip(y, 0, None)[..., None]
         if self.from_logits:
             z = p - p.max(axis=-1, keepdims=True)
@@ -336,7 +355,7 @@ class Hinge(Loss):
 
     def forward(self, y, p):
         m = xp.maximum(1.0 - y * p, 0)
-        return (m * m if self.squared else m).mean(axis=-1)
+        return _mean_last(m * m if self.squared else m)
 
     def backward(self, y, p):
         m = xp.maximum(1.0 - y * p, 0)
@@ -366,7 +385,7 @@ class Poisson(Loss):
     """mean(p − y·log(p + ε))."""
 
     def forward(self, y, p):
-        return (p - y * xp.log(p + _eps())).mean(axis=-1)
+        return _mean_last(p - y * xp.log(p + _eps()))
 
     def backward(self, y, p):
         return (1.0 - y / (p + _eps())) / p.shape[-1]

@@ -190,7 +190,8 @@ class Optimizer:
         """One step: w ← rule(w, g) for every (w, g), in place."""
         if self._slots is None or len(self._slots) != len(params):
             self.build(params)
-        grads = self._clip(grads)
+        if self.clipnorm is not None or self.clipvalue is not None or self.global_clipnorm is not None:
+            grads = self._clip(grads)
         lr = self.learning_rate
         for w, g, slots in zip(params, grads, self._slots):
             if self.weight_decay:

@@ -124,8 +124,12 @@ class Dense(Layer):
             dz = dy
         else:
             dz = self.activation.backward(self.z, self.y, dy)
-        x2, dz2 = self.x.reshape(-1, self.x.shape[-1]), dz.reshape(-1, self.units)
-        self.grads["kernel"] = x2.T @ dz2
+        x = self.x
+        if x.ndim > 2:      # (batch, ..., in): every position is one more row
+            x, dz2 = x.reshape(-1, x.shape[-1]), dz.reshape(-1, self.units)
+        else:
+            dz2 = dz
+        self.grads["kernel"] = x.T @ dz2
         if self.use_bias:
             self.grads["bias"] = dz2.sum(axis=0)
         return dz @ self.kernel.T if self.needs_input_grad else None

@@ -122,6 +122,12 @@ class Model:
             raise ValueError(f"{what}: x is empty (0 samples).")
         return x, y, sample_weight
 
+    def _cast_inputs(self, x):
+        """Convert the whole input to the model's float type once (x / 255.0 is float64),
+        instead of once per batch."""
+        dtype = self._layers[0].dtype
+        return x.astype(dtype) if x.dtype.kind == "f" and x.dtype != dtype else x
+
     def _ensure_built(self, x) -> None:
         if not self._layers:
             raise ValueError("The model has no layers: add some with model.add(...).")
@@ -253,9 +259,10 @@ class Model:
             val = None
         batch_size = self._batch_size(batch_size, "fit")
         self._ensure_built(x)
+        x = self._cast_inputs(x)
         y = self._prepare_targets(x, y)
         if val is not None:
-            val = (val[0], self._prepare_targets(val[0], val[1]), val[2])
+            val = (self._cast_inputs(val[0]), self._prepare_targets(val[0], val[1]), val[2])
         if class_weight:
             sample_weight = self._class_weights(class_weight, y, sample_weight)
         self._setup_step()
@@ -267,12 +274,20 @@ class Model:
         cb_list = [history] + ([ProgbarLogger()] if verbose else []) + list(callbacks or [])
         params = {"verbose": verbose, "epochs": epochs, "steps": steps}
         cbs = CallbackList(cb_list, self, params)
+        self.stop_training = False
+        self.history = history
+        with backend.blas_limit(self._macs_per_sample() * batch_size):
+            return self._fit_loop(x, y, sample_weight, val, batch_size, epochs, initial_epoch,
+                                  steps, shuffle, validation_freq, validation_batch_size,
+                                  cbs, params, history)
+
+    def _fit_loop(self, x, y, sample_weight, val, batch_size, epochs, initial_epoch, steps,
+                  shuffle, validation_freq, validation_batch_size, cbs, params, history):
+        n = len(x)
         batch_hooks = cbs.wants("on_train_batch_end")
         begin_hooks = cbs.wants("on_train_batch_begin")
         dtype = self._layers[0].dtype
         rng = backend.rng()
-        self.stop_training = False
-        self.history = history
         logs: dict = {}
         cbs.call("on_train_begin", logs)
         for epoch in range(initial_epoch, epochs):
@@ -310,6 +325,16 @@ class Model:
                 break
         cbs.call("on_train_end", logs)
         return history
+
+    def _macs_per_sample(self) -> float:
+        """Multiply-adds per sample of the largest product: kernel size × output positions."""
+        best = 0.0
+        for layer in self._layers:
+            kernel = layer._weights.get("kernel") if layer._weights else None
+            if kernel is not None and layer.output_shape is not None:
+                positions = math.prod(d or 1 for d in layer.output_shape[1:-1])
+                best = max(best, kernel.size * positions)
+        return best
 
     def _report_nan(self, epoch: int, step: int, loss: float) -> None:
         sys.stdout.write(f"\nEpoch {epoch + 1}, batch {step}: the loss became {loss} "
@@ -392,7 +417,8 @@ class Model:
         n_steps = math.ceil(len(x) / batch_size)
         cb_list = ([ProgbarLogger()] if verbose else []) + list(callbacks or [])
         cbs = CallbackList(cb_list, self, {"verbose": verbose, "epochs": 1, "steps": n_steps})
-        logs = self._evaluate_arrays(x, y, sample_weight, batch_size, cbs)
+        with backend.blas_limit(self._macs_per_sample() * batch_size):
+            logs = self._evaluate_arrays(x, y, sample_weight, batch_size, cbs)
         if return_dict:
             return logs
         values = list(logs.values())
@@ -409,6 +435,12 @@ class Model:
         n_steps = math.ceil(n / batch_size)
         cb_list = ([ProgbarLogger()] if verbose else []) + list(callbacks or [])
         cbs = CallbackList(cb_list, self, {"verbose": verbose, "epochs": 1, "steps": n_steps})
+        with backend.blas_limit(self._macs_per_sample() * batch_size):
+            out = self._predict_loop(x, batch_size, n_steps, cbs)
+        return backend.to_numpy(out)
+
+    def _predict_loop(self, x, batch_size, n_steps, cbs):
+        n = len(x)
         dtype = self._layers[0].dtype
         out = None
         cbs.call("on_predict_begin", {})
@@ -424,7 +456,7 @@ class Model:
             if cbs.wants("on_predict_batch_end"):
                 cbs.call("on_predict_batch_end", step, {"outputs": yb})
         cbs.call("on_predict_end", {})
-        return backend.to_numpy(out)
+        return out
 
     def __call__(self, x: Any, training: bool = False) -> Any:
         x = self._as_input(x)

@@ -121,7 +121,7 @@ class _ByteProgress:
 def _fetch(origin: str, out, hasher) -> tuple[int | None, int]:
     """Stream ``origin`` into the open file ``out``; return (announced size or None, bytes received)."""
     try:
-        response = _urlopen(origin)
+        response = _urlopen(origin, timeout=30)  # never hang forever on a dead network
     except urllib.error.HTTPError as err:
         raise OSError(f"URL fetch failure on {origin}: HTTP {err.code} {err.reason}") from err
     except urllib.error.URLError as err:

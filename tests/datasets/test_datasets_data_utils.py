@@ -89,7 +89,7 @@ def test_md5_hash_is_recognised(served):
 
 def test_truncated_download_raises_and_leaves_nothing(tmp_path, monkeypatch):
     origin = "https://example.org/data/payload.bin"
-    monkeypatch.setattr(data_utils, "_urlopen", lambda url: FakeResponse(PAYLOAD[:1000], len(PAYLOAD)))
+    monkeypatch.setattr(data_utils, "_urlopen", lambda url, timeout=None: FakeResponse(PAYLOAD[:1000], len(PAYLOAD)))
     with pytest.raises(OSError, match="truncated") as info:
         get_file("payload.bin", origin=origin)  # no hash: the announced size still catches it
     assert origin in str(info.value) and "256000" in str(info.value)
@@ -99,7 +99,7 @@ def test_truncated_download_raises_and_leaves_nothing(tmp_path, monkeypatch):
 def test_connection_broken_mid_download_leaves_nothing(tmp_path, monkeypatch):
     origin = "https://example.org/payload.bin"
     response = FakeResponse(PAYLOAD, len(PAYLOAD), fail_after=70000)
-    monkeypatch.setattr(data_utils, "_urlopen", lambda url: response)
+    monkeypatch.setattr(data_utils, "_urlopen", lambda url, timeout=None: response)
     with pytest.raises(OSError, match="broke off") as info:
         get_file("payload.bin", origin=origin, file_hash=SHA256)
     assert origin in str(info.value)
@@ -156,7 +156,7 @@ def test_progress_redraws_one_line_on_a_terminal():
 def test_unknown_size_shows_bytes(monkeypatch, capsys):
     response = FakeResponse(PAYLOAD, 0)
     response.headers = {}
-    monkeypatch.setattr(data_utils, "_urlopen", lambda url: response)
+    monkeypatch.setattr(data_utils, "_urlopen", lambda url, timeout=None: response)
     get_file("p.bin", origin="https://example.org/p.bin", file_hash=SHA256)
     assert "256000 bytes" in capsys.readouterr().out
 
