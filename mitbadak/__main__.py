@@ -19,8 +19,8 @@ def _load(dataset: str):
         try:
             return loader.load_data(), dataset
         except (OSError, ValueError) as err:
-            first_line = str(err).splitlines()[0] if str(err) else type(err).__name__
-            print(f"{dataset} is not available here ({first_line}).\n"
+            reason = " ".join(str(err).split())[:300] or type(err).__name__
+            print(f"{dataset} is not available here: {reason}\n"
                   f"Training on the small MNIST sample shipped inside mitbadak instead "
                   f"(3,000 training / 1,000 test images). Set MITBADAK_DATASETS to a folder "
                   f"holding mnist/ to use the full data set.\n")

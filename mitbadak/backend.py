@@ -54,6 +54,22 @@ def standardize_dtype(dtype: Any = None) -> str:
     return name
 
 
+_IMAGE_DATA_FORMAT = "channels_last"
+
+
+def image_data_format() -> str:
+    """'channels_last' (NHWC, Keras's default) or 'channels_first'."""
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(value: str) -> None:
+    global _IMAGE_DATA_FORMAT
+    if value not in ("channels_last", "channels_first"):
+        raise ValueError(f"set_image_data_format: expected 'channels_last' or 'channels_first'; "
+                         f"got {value!r}")
+    _IMAGE_DATA_FORMAT = value
+
+
 # ---------------------------------------------------------------- array module
 def set_backend(name: str) -> None:
     """Select the array module: 'numpy' (default) or 'cupy' (needs a CUDA GPU)."""
@@ -158,7 +174,10 @@ def blas_limit(macs_per_step: float = 0.0):
     global _controller
     n = os.environ.get("MITBADAK_BLAS_THREADS") or _BLAS_THREADS
     if n == "auto":
-        n = 1 if macs_per_step < 2e7 else None
+        # One thread for small products, or when other processes already keep the cores busy
+        # (spinning BLAS threads then wait for each other); all threads otherwise.
+        busy = hasattr(os, "getloadavg") and os.getloadavg()[0] >= (os.cpu_count() or 1)
+        n = 1 if (macs_per_step < 2e7 or busy) else None
     if n is None or xp is not numpy:
         return contextlib.nullcontext()
     try:

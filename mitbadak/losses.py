@@ -68,7 +68,7 @@ class Loss:
         got = tuple(y_true.shape[1:])
         if got != out and not (got + (1,) == out):
             raise ValueError(f"Loss {self.name!r}: labels have shape {tuple(y_true.shape)} but the "
-                             f"model output has shape {('None',) + out}. They must match "
+                             f"model output has shape {_shape_text(out)}. They must match "
                              f"(apart from the batch axis).")
 
     def forward(self, y_true, y_pred):
@@ -83,6 +83,11 @@ class Loss:
     @classmethod
     def from_config(cls, config: dict) -> "Loss":
         return cls(**config)
+
+
+def _shape_text(dims) -> str:
+    """(2,) -> '(None, 2)': a model output shape as Keras prints it."""
+    return "(" + ", ".join(["None"] + [str(d) for d in dims]) + ")"
 
 
 def _expand(w, ndim):
@@ -274,7 +279,7 @@ class SparseCategoricalCrossentropy(Loss):
                 f"y.argmax(axis=-1).")
         if y_true.ndim not in (len(output_shape) - 1, len(output_shape)):
             raise ValueError(f"Loss {self.name!r}: labels of shape {tuple(y_true.shape)} do not fit "
-                             f"an output of shape {('None',) + tuple(output_shape[1:])}.")
+                             f"an output of shape {_shape_text(output_shape[1:])}.")
         if y_true.size:
             valid = y_true if self.ignore_class is None else y_true[y_true != self.ignore_class]
             lo, hi = (valid.min(), valid.max()) if valid.size else (0, 0)
@@ -433,8 +438,21 @@ class LossFunctionWrapper(Loss):
 
     def backward(self, y, p):
         h = 1e-3 if p.dtype == xp.float32 else 1e-6
+        p = xp.array(p, copy=True)          # perturbed below; contiguous, so reshape is a view
         g = xp.empty_like(p)
         flat_p, flat_g = p.reshape(-1, p.shape[-1]), g.reshape(-1, p.shape[-1])
+        if xp.asarray(self.fn(y, p)).size != flat_p.shape[0]:
+            # fn mixes samples (e.g. returns the batch mean): perturb one entry at a time.
+            flat_p, flat_g = p.reshape(-1), g.reshape(-1)
+            for i in range(flat_p.size):
+                old = flat_p[i].copy()
+                flat_p[i] = old + h
+                up = float(xp.asarray(self.fn(y, p), dtype=xp.float64).sum())
+                flat_p[i] = old - h
+                down = float(xp.asarray(self.fn(y, p), dtype=xp.float64).sum())
+                flat_p[i] = old
+                flat_g[i] = (up - down) / (2 * h)
+            return g
         for k in range(p.shape[-1]):        # one pass per output unit, vectorised over samples
             old = flat_p[:, k].copy()
             flat_p[:, k] = old + h

@@ -7,6 +7,7 @@ the step counter, learning-rate schedules, gradient clipping and decoupled weigh
 """
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from typing import Any, Sequence
@@ -133,6 +134,16 @@ class schedules:  # noqa: N801 - Keras's namespace: keras.optimizers.schedules.E
     CosineDecay = CosineDecay
 
 
+def _takes_an_argument(f: Any) -> bool:
+    """True for ``f(step)``, False for a no-argument ``f()``."""
+    try:
+        params = inspect.signature(f).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+               for p in params)
+
+
 # ------------------------------------------------------------------ base class
 class Optimizer:
     """Shared machinery. Subclasses set ``slot_names`` and write ``update_step``."""
@@ -171,7 +182,11 @@ class Optimizer:
     @property
     def learning_rate(self) -> float:
         lr = self._learning_rate
-        return float(lr(self.iterations)) if callable(lr) else float(lr)
+        if not callable(lr):
+            return float(lr)
+        if isinstance(lr, LearningRateSchedule) or _takes_an_argument(lr):
+            return float(lr(self.iterations))
+        return float(lr())          # Keras 3 calls a plain callable with no arguments
 
     @learning_rate.setter
     def learning_rate(self, value: Any) -> None:
@@ -399,7 +414,7 @@ class Adamax(Optimizer):
 
 
 class Nadam(Optimizer):
-    """Adam with Nesterov momentum and Keras's momentum schedule μ_t = β1(1 − ½·0.96^(0.004t))."""
+    """Adam with Nesterov momentum and Keras 3's momentum schedule μ_t = β1(1 − ½·0.96^t)."""
 
     slot_names = ("momentum", "velocity")
 
@@ -410,7 +425,7 @@ class Nadam(Optimizer):
         self.u_product = 1.0
 
     def _mu(self, t):
-        return self.beta_1 * (1 - 0.5 * 0.96 ** (0.004 * t))
+        return self.beta_1 * (1 - 0.5 * 0.96 ** t)
 
     def apply(self, params, grads):
         self.u_product *= self._mu(self.iterations + 1)     # once per step, shared by all weights

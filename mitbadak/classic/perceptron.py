@@ -1,9 +1,9 @@
 """The perceptron (Rosenblatt, 1958): the first machine that learned its own weights.
 
 A perceptron takes a weighted sum of its inputs plus a bias and fires when the sum is
-positive:
+zero or more (Rosenblatt's convention, as in Raschka's ``np.where(net >= 0, 1, 0)``):
 
-    y = step(w·x + b),      step(a) = 1 if a > 0 else 0
+    y = step(w·x + b),      step(a) = 1 if a >= 0 else 0
 
 It learns with the Rosenblatt rule, one sample at a time, in the order given:
 
@@ -14,6 +14,10 @@ It learns with the Rosenblatt rule, one sample at a time, in the order given:
 If a straight line separates the two classes (AND, OR), the rule stops making mistakes
 after finitely many epochs (the perceptron convergence theorem). If none does (XOR), it
 never stops: see ``mitbadak.classic.gates.perceptron_cannot_learn_xor``.
+
+A net input of exactly 0 fires. With lr = 0.1 the weights are sums of the float 0.1, so a net
+input that is 0 on paper may come out as ±3e-17 and fall on either side; training on AND
+hits such a tie (tests/classic/test_classic_perceptron.py traces it step by step).
 """
 from __future__ import annotations
 
@@ -106,12 +110,15 @@ class Perceptron:
             order = rng.permutation(len(X)) if self.shuffle else range(len(X))
             squared_error = 0
             for i in order:
-                err = int(t[i]) - self._step(X[i] @ self.coef_ + self.intercept_)
+                net = X[i] @ self.coef_ + self.intercept_
+                y_i = self._step(net)
+                err = int(t[i]) - y_i
                 self.coef_ = self.coef_ + self.learning_rate * err * X[i]
                 self.intercept_ = self.intercept_ + self.learning_rate * err
                 squared_error += err ** 2
-                if self.verbose >= 2:
-                    print(f"  x={X[i]} t={t[i]} err={err:+d} -> w={self.coef_} b={self.intercept_:.4g}")
+                if self.verbose >= 2:  # net printed in full: a tie (0) fires, −3e-17 does not
+                    print(f"  x={X[i]} net={net:.4g} y={y_i} t={t[i]} err={err:+d} "
+                          f"-> w={self.coef_} b={self.intercept_:.4g}")
             self.errors_.append(squared_error)
             if self.verbose >= 1:
                 print(f"epoch {epoch}/{self.epochs}: errors={squared_error} "
@@ -124,7 +131,7 @@ class Perceptron:
 
     @staticmethod
     def _step(a: float) -> int:
-        return 1 if a > 0 else 0
+        return 1 if a >= 0 else 0  # a tie (net input exactly 0) fires
 
     def net_input(self, X: Any) -> np.ndarray:
         """w·x + b for each row of X (n_samples, n_features) -> (n_samples,)."""
@@ -134,8 +141,8 @@ class Perceptron:
         return _as_inputs(X, "X", self.coef_.shape[0]) @ self.coef_ + self.intercept_
 
     def predict(self, X: Any) -> np.ndarray:
-        """Class labels 0/1, shape (n_samples,): 1 where w·x + b > 0."""
-        return (self.net_input(X) > 0).astype(np.int64)
+        """Class labels 0/1, shape (n_samples,): 1 where w·x + b >= 0."""
+        return np.where(self.net_input(X) >= 0, 1, 0).astype(np.int64)
 
     def score(self, X: Any, y: Any) -> float:
         """Accuracy: the fraction of rows of X whose predicted label equals y."""

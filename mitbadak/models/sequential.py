@@ -220,6 +220,12 @@ def _shape_error(layer: Layer, expected: tuple, got: tuple) -> str:
     if len(got) > len(expected) == 2:
         hint = (f" Hint: add keras.layers.Flatten() before it, or reshape x to "
                 f"(N, {math.prod(d for d in got[1:] if d)}).")
+    elif len(got) == len(expected) - 1 and expected[-1] == 1 and got[1:] == expected[1:-1]:
+        hint = (f" Hint: images need a channel axis, even grayscale ones: use x[..., None], or "
+                f"start the model with keras.layers.Reshape({tuple(expected[1:])}).")
+    elif len(got) == len(expected) == 4 and got[2:] + got[1:2] == expected[1:]:
+        hint = (" Hint: x looks channels_first (N, C, H, W); make it channels_last with "
+                "x.transpose(0, 2, 3, 1).")
     return (f"Input 0 of layer {layer.name!r} ({type(layer).__name__}) expects shape "
             f"{_shape_str(expected)}; got {_shape_str(got)}.{hint}")
 

@@ -28,6 +28,7 @@ class Model:
         self.history = None
         self._loss = None
         self._metrics: list = []
+        self._weighted_metrics: list = []
         self._metric_specs: list = []
         self._ready_signature = None
 
@@ -49,16 +50,24 @@ class Model:
         self._metric_specs = list(metrics or [])
         self._weighted_metric_specs = list(weighted_metrics or [])
         self._metrics = [metrics_mod.get(m) for m in self._metric_specs]
+        # Keras weights only `weighted_metrics` by sample_weight; a clashing name gets a prefix.
+        names = {m.name for m in self._metrics}
+        self._weighted_metrics = []
+        for spec in self._weighted_metric_specs:
+            m = metrics_mod.get(spec)
+            if m.name in names:
+                m.name = "weighted_" + m.name
+            self._weighted_metrics.append(m)
         self.compiled = True
         self._ready_signature = None
 
     @property
     def metrics_names(self) -> list[str]:
-        return ["loss"] + [m.name for m in self._metrics]
+        return ["loss"] + [m.name for m in self._metrics + self._weighted_metrics]
 
     @property
     def metrics(self) -> list:
-        return list(self._metrics)
+        return list(self._metrics + self._weighted_metrics)
 
     def _reset_compiled_state(self) -> None:
         self._ready_signature = None
@@ -100,8 +109,9 @@ class Model:
         bad = ~xp.isfinite(a.reshape(len(a), -1)).all(axis=1)
         if bad.any():
             first = int(xp.argmax(bad))
-            raise ValueError(f"{name} contains NaN or infinite values ({int(bad.sum())} samples, "
-                             f"the first at index {first}). Clean them first, e.g. "
+            count = int(bad.sum())
+            raise ValueError(f"{name} contains NaN or infinite values ({count} "
+                             f"sample{'s' if count > 1 else ''}, the first at index {first}). Clean them first, e.g. "
                              f"np.nan_to_num({name}) or by dropping those rows.")
 
     def _validate(self, x, y=None, sample_weight=None, what="fit"):
@@ -271,12 +281,14 @@ class Model:
         steps = steps_per_epoch or math.ceil(n / batch_size)
         verbose = 1 if verbose == "auto" else int(verbose)
         history = History()
-        cb_list = [history] + ([ProgbarLogger()] if verbose else []) + list(callbacks or [])
+        cb_list = ([ProgbarLogger()] if verbose else []) + list(callbacks or []) + [history]
         params = {"verbose": verbose, "epochs": epochs, "steps": steps}
         cbs = CallbackList(cb_list, self, params)
         self.stop_training = False
         self.history = history
-        with backend.blas_limit(self._macs_per_sample() * batch_size):
+        # A diverging run is reported once, clearly (see _report_nan), not as NumPy warnings.
+        with backend.blas_limit(self._macs_per_sample() * batch_size), \
+                xp.errstate(over="ignore", invalid="ignore"):
             return self._fit_loop(x, y, sample_weight, val, batch_size, epochs, initial_epoch,
                                   steps, shuffle, validation_freq, validation_batch_size,
                                   cbs, params, history)
@@ -317,7 +329,7 @@ class Model:
             if val is not None and (epoch + 1) % validation_freq == 0:
                 params["_in_fit"] = True
                 val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size,
-                                                 None)
+                                                 cbs)
                 params.pop("_in_fit")
                 logs.update({"val_" + k: v for k, v in val_logs.items()})
             cbs.call("on_epoch_end", epoch, logs)
@@ -362,7 +374,7 @@ class Model:
     # ---------------------------------------------------------------- metrics
     def _reset_metrics(self) -> None:
         self._loss_total, self._loss_count = 0.0, 0
-        for m in self._metrics:
+        for m in self._metrics + self._weighted_metrics:
             m.reset_state()
 
     def _update_metrics(self, loss, y, out, w) -> None:
@@ -370,12 +382,15 @@ class Model:
         self._loss_total += loss * n
         self._loss_count += n
         for m in self._metrics:
+            m.update_state(y, out)
+        for m in self._weighted_metrics:
             m.update_state(y, out, w)
 
     def _logs(self) -> dict:
         logs = {"loss": self._loss_total / self._loss_count if self._loss_count else 0.0}
-        for m in self._metrics:
-            logs[m.name] = float(m.result()) if xp.ndim(m.result()) == 0 else m.result()
+        for m in self._metrics + self._weighted_metrics:
+            r = m.result()
+            logs[m.name] = float(r) if xp.ndim(r) == 0 else r
         return logs
 
     # ---------------------------------------------------------------- evaluate / predict
@@ -417,7 +432,8 @@ class Model:
         n_steps = math.ceil(len(x) / batch_size)
         cb_list = ([ProgbarLogger()] if verbose else []) + list(callbacks or [])
         cbs = CallbackList(cb_list, self, {"verbose": verbose, "epochs": 1, "steps": n_steps})
-        with backend.blas_limit(self._macs_per_sample() * batch_size):
+        with backend.blas_limit(self._macs_per_sample() * batch_size), \
+                xp.errstate(over="ignore", invalid="ignore"):
             logs = self._evaluate_arrays(x, y, sample_weight, batch_size, cbs)
         if return_dict:
             return logs
@@ -428,6 +444,8 @@ class Model:
                 steps: int | None = None, callbacks: list | None = None) -> Any:
         """Outputs for x in inference mode, computed batch by batch; a float32 NumPy array."""
         x = self._as_input(x)
+        if len(x) == 0:
+            raise ValueError("predict: x is empty (0 samples); pass at least one sample.")
         batch_size = self._batch_size(batch_size, "predict")
         self._ensure_built(x)
         verbose = 1 if verbose == "auto" else int(verbose)

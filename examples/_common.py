@@ -1,0 +1,102 @@
+"""What every example shares: its command line, the output folder, figures and MNIST.
+
+Not an example itself; each ``NN_name.py`` imports it (they sit in the same folder).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+try:
+    import mitbadak  # noqa: F401
+except ImportError:  # running from a source checkout without installing: use the checkout
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def parse_args(name: str, description: str, epochs: int, extra=None) -> argparse.Namespace:
+    """--out (default ./out/<name>/), --epochs, --quick (tiny data, few epochs: for CI), --seed."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", type=Path, default=Path("out") / name,
+                        help=f"folder for the figures (default: out/{name})")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help=f"training epochs (default {epochs}; fewer with --quick)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a fast run on little data (what the tests run)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    if extra is not None:
+        extra(parser)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    return args
+
+
+def have_matplotlib() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print('(matplotlib is not installed, so no figures: pip install "mitbadak[plot]")')
+        return False
+    return True
+
+
+def save(fig, out: Path, filename: str) -> Path:
+    """Save the figure as out/filename, close it, say where it went."""
+    import matplotlib.pyplot as plt
+    path = out / filename
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    print(f"  figure: {path}")
+    return path
+
+
+def load_mnist(source: str = "auto", flatten: bool = True):
+    """MNIST scaled to [0, 1]: ((x_train, y_train), (x_test, y_test)).
+
+    source 'auto': the real MNIST (keras.datasets.mnist: an offline folder named by
+    $MITBADAK_DATASETS, a cache, or a download), else the 3,000/1,000-image sample shipped
+    with mitbadak; 'mnist' or 'sample' ask for one of them.
+    x: (N, 784) float32 when flatten, else (N, 28, 28, 1); y: (N,) int labels.
+    """
+    from mitbadak import keras
+    from mitbadak.datasets import mnist_sample
+    data = None
+    if source in ("auto", "mnist"):
+        try:
+            data = keras.datasets.mnist.load_data()
+            print("data: MNIST, 60,000 training and 10,000 test images")
+        except OSError as err:
+            if source == "mnist":
+                raise
+            print(f"note: MNIST is not available here ({str(err).splitlines()[0]})\n"
+                  f"      using the 3,000/1,000-image sample shipped with mitbadak instead.")
+    if data is None:
+        data = mnist_sample.load_data()
+        print("data: the MNIST sample shipped with mitbadak, 3,000 training and 1,000 test images")
+    (x_train, y_train), (x_test, y_test) = data
+    shape = (-1, 784) if flatten else (-1, 28, 28, 1)
+    x_train = (x_train.reshape(shape) / 255.0).astype("float32")
+    x_test = (x_test.reshape(shape) / 255.0).astype("float32")
+    return (x_train, y_train.astype("int64")), (x_test, y_test.astype("int64"))
+
+
+def add_data_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", choices=("auto", "mnist", "sample"), default=None,
+                        help="'mnist' (real MNIST), 'sample' (shipped subset), 'auto' (MNIST if "
+                             "available, else the sample; the default, 'sample' with --quick)")
+
+
+def data_source(args: argparse.Namespace) -> str:
+    return args.data or ("sample" if args.quick else "auto")
+
+
+def one_blas_thread():
+    """A context manager: matrix products on one BLAS thread, as fit does for small networks.
+
+    A loop of ``train_on_batch`` calls runs outside fit; with 2+ BLAS threads spin-waiting,
+    small products get many times slower whenever another process holds a core.
+    """
+    import contextlib
+    from mitbadak import backend
+    limit = getattr(backend, "blas_limit", None)
+    return limit(0) if limit is not None else contextlib.nullcontext()
