@@ -7,6 +7,7 @@ from . import backend
 from . import activations, constraints, initializers, regularizers
 from . import losses, metrics, optimizers, callbacks
 from . import layers, models, datasets, utils
+from . import saving
 from .layers import Input
 from .models import Model, Sequential, load_model
 
@@ -16,4 +17,4 @@ from . import keras  # noqa: E402  (the same namespace, importable as mitbadak.k
 
 __all__ = ["Sequential", "Model", "Input", "layers", "activations", "initializers", "losses",
            "metrics", "optimizers", "callbacks", "models", "datasets", "utils", "backend",
-           "regularizers", "constraints", "load_model", "keras"]
+           "regularizers", "constraints", "saving", "load_model", "keras"]

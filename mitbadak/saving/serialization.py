@@ -1,0 +1,479 @@
+"""Layer and model configs, as both Keras lines write them, and the reader that checks them.
+
+Two writers, because the two Keras lines read different dialects:
+
+- **K3** (``.keras`` config.json, ``model.get_config()``, ``model.to_json()``): every object is
+  ``{"module", "class_name", "config", "registered_name"}``; dtypes are ``DTypePolicy`` dicts;
+  the InputLayer says ``batch_shape``; layers carry ``build_config``.
+- **K2** (legacy ``.h5``): ``{"class_name", "config"}``; plain dtype strings; an InputLayer with
+  ``batch_input_shape`` first. tf.keras 2.x *and* Keras 3 both read this one.
+
+One reader accepts both. It is the gate for untrusted files: a class is found only among
+mitbadak's layers and objects you registered (never by importing a module a file names), and
+each argument is checked against the class's signature and the JSON type it must have.
+Compile settings (optimizer, loss, metrics) live in ``compile_settings.py``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import activations, constraints, initializers, regularizers
+from ..layers.layer import Layer
+from . import registration
+from .checks import (K2, K3, ConfigError, is_keras_module, jsonable, parameters, parse_json,
+                     preview, type_ok)
+from .compile_settings import compile_config, compile_from_config
+from .errors import warn
+
+__all__ = ["K2", "K3", "ConfigError", "parse_json", "serialize_layer", "sequential_config",
+           "model_config", "sequential_from_config", "model_from_config", "deserialize_layer"]
+
+# Layers whose configs hold Python code (marshal'ed bytecode or source); never loaded.
+_CODE_LAYERS = {"Lambda", "TFOpLambda", "SlicingOpLambda"}
+
+# Arguments Keras writes that mitbadak's layers do not take, with the value that means
+# "not used"; dropping them changes nothing. Any other unknown argument is dropped with a warning.
+_IGNORABLE = {"optional": False, "synchronized": False, "renorm": False, "renorm_clipping": None,
+              "renorm_momentum": 0.99, "quantization_config": None, "lora_rank": None,
+              "lora_alpha": None, "autocast": True, "ragged": False, "sparse": False,
+              "input_tensor": None}
+
+# Keras 3 classes whose constructor takes no `trainable` (their configs never hold it).
+_NO_TRAINABLE_ARG = {"SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"}
+
+# Keras 3 arguments that tf.keras 2.x writes only when they are not the default.
+_K2_OMIT = {"synchronized": False, "optional": False, "rms_scaling": False}
+
+_DTYPES = {"float16", "float32", "float64", "bfloat16", "int8", "int16", "int32", "int64",
+           "uint8", "uint16", "uint32", "uint64", "bool"}
+
+_SHAPE_KEYS = ("batch_shape", "batch_input_shape", "input_shape", "shape", "build_input_shape")
+_MAX_DIM = 2 ** 31
+
+# Nested objects by argument name: (module that knows the classes, what to call them, K3 module)
+_NESTED = {"_initializer": (initializers, "initializer", "keras.initializers"),
+           "_regularizer": (regularizers, "regularizer", "keras.regularizers"),
+           "_constraint": (constraints, "constraint", "keras.constraints")}
+
+
+# ======================================================================== writers
+def serialize_layer(layer: Layer, style: str = K3) -> dict:
+    """One layer as Keras writes it in a model config (``style`` is "k3" or "k2")."""
+    cls = type(layer)
+    if "/" in layer.name:
+        raise ValueError(f"Layer name {layer.name!r} contains '/', which file formats use as a "
+                         f"path separator; rename the layer.")
+    cfg = dict(layer.get_config())
+    custom = not _is_builtin_layer(cls)
+    if cls.__name__ in _NO_TRAINABLE_ARG and cfg.get("trainable", True) is True:
+        cfg.pop("trainable", None)
+    if style == K3:
+        cfg.pop("batch_input_shape", None)      # the InputLayer entry carries the shape
+        if isinstance(cfg.get("dtype"), str):
+            cfg["dtype"] = _policy(cfg["dtype"])
+        for key, value in cfg.items():
+            cfg[key] = _add_modules(key, value)
+        entry = {"module": "keras.layers" if not custom else cls.__module__,
+                 "class_name": cls.__name__, "config": cfg,
+                 "registered_name": registration.get_registered_name(cls) if custom else None}
+        if layer.built and layer.input_shape is not None:
+            entry["build_config"] = {"input_shape": list(layer.input_shape)}
+    else:
+        for key, default in _K2_OMIT.items():      # tf.keras 2.x before 2.12 rejects them
+            if key in cfg and cfg[key] == default:
+                del cfg[key]
+        entry = {"class_name": registration.get_registered_name(cls) if custom else cls.__name__,
+                 "config": cfg}
+    return jsonable(entry, f"layer {layer.name!r}")
+
+
+def sequential_config(model: Any, style: str = K3) -> dict:
+    """What ``Sequential.get_config()`` returns: name, layers (InputLayer first), ..."""
+    entries = []
+    input_entry = _input_layer_entry(model, style)
+    if input_entry is not None:
+        entries.append(input_entry)
+    entries += [serialize_layer(layer, style) for layer in model.layers]
+    if style == K2:
+        return {"name": model.name, "layers": entries}
+    config = {"name": model.name, "trainable": model.trainable,
+              "dtype": _policy(_model_dtype(model)), "layers": entries}
+    shape = _model_input_shape(model)
+    if shape is not None:
+        config["build_input_shape"] = list(shape)
+    return config
+
+
+def model_config(model: Any, style: str = K3, include_compile: bool = True) -> dict:
+    """The whole model entry: ``{"class_name": "Sequential", "config": ...}`` (+ K3 extras)."""
+    if style == K2:
+        return {"class_name": "Sequential", "config": sequential_config(model, K2)}
+    entry = {"module": "keras", "class_name": "Sequential",
+             "config": sequential_config(model, K3), "registered_name": None}
+    shape = _model_input_shape(model)
+    if shape is not None:
+        entry["build_config"] = {"input_shape": list(shape)}
+    if include_compile:
+        compiled = compile_config(model, K3)
+        if compiled is not None:
+            entry["compile_config"] = compiled
+    return entry
+
+
+def _input_layer_entry(model: Any, style: str) -> dict | None:
+    input_layer = getattr(model, "_input_layer", None)
+    shape = _model_input_shape(model)
+    if shape is None:
+        return None
+    name = input_layer.name if input_layer is not None else f"{model.layers[0].name}_input"
+    dtype = input_layer.dtype if input_layer is not None else _model_dtype(model)
+    if style == K2:
+        config = {"batch_input_shape": list(shape), "dtype": dtype, "sparse": False,
+                  "ragged": False, "name": name}
+        return jsonable({"class_name": "InputLayer", "config": config}, "InputLayer")
+    config = {"batch_shape": list(shape), "dtype": dtype, "sparse": False, "ragged": False,
+              "name": name, "optional": False}
+    return jsonable({"module": "keras.layers", "class_name": "InputLayer", "config": config,
+                     "registered_name": None}, "InputLayer")
+
+
+def _model_input_shape(model: Any) -> tuple | None:
+    input_layer = getattr(model, "_input_layer", None)
+    if input_layer is not None:
+        return tuple(input_layer._batch_input_shape)
+    if model.layers and model.layers[0].built and model.layers[0].input_shape is not None:
+        return (None,) + tuple(model.layers[0].input_shape[1:])
+    return None
+
+
+def _model_dtype(model: Any) -> str:
+    return model.layers[0].dtype if model.layers else "float32"
+
+
+def _policy(dtype: str) -> dict:
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": dtype},
+            "registered_name": None}
+
+
+def _add_modules(key: str, value: Any) -> Any:
+    """K3 writes nested initializers/regularizers/constraints with their module."""
+    if isinstance(value, dict) and "class_name" in value and "module" not in value:
+        module = next((m for suffix, (_, _, m) in _NESTED.items() if key.endswith(suffix)), None)
+        if module is not None:
+            return {"module": module, "class_name": value["class_name"],
+                    "config": value.get("config", {}), "registered_name": None}
+    return value
+
+
+# ======================================================================== reader
+def sequential_from_config(config: dict, custom_objects: dict | None = None) -> Any:
+    """A Sequential from its ``get_config()`` dict (inner) or a whole model entry (outer)."""
+    from ..models.sequential import Sequential
+
+    if not isinstance(config, dict):
+        raise ConfigError(f"A Sequential config must be a JSON object; got "
+                          f"{type(config).__name__}.")
+    if "layers" not in config and "config" in config:
+        _check_model_class(config)
+        config = config["config"]
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        raise ConfigError("The Sequential config has no 'layers' list.")
+    name = config.get("name")
+    if name is not None and not isinstance(name, str):
+        raise ConfigError(f"The model name must be a string; got {name!r}.")
+    model = Sequential(name=name)
+    build_shape = None
+    for i, entry in enumerate(config["layers"]):
+        layer, layer_shape = deserialize_layer(entry, custom_objects, index=i)
+        if build_shape is None and layer_shape is not None:
+            build_shape = layer_shape
+        model.add(layer)
+    if not model.built and model.layers:
+        shape = config.get("build_input_shape")
+        shape = _shape(shape, "build_input_shape", "the model") if shape is not None \
+            else build_shape
+        if shape is not None:
+            model.build(tuple(shape))
+    trainable = config.get("trainable", True)
+    if not isinstance(trainable, bool):
+        raise ConfigError(f"The model's 'trainable' must be true or false; got {trainable!r}.")
+    if not trainable:
+        model.trainable = False
+    return model
+
+
+def model_from_config(config: Any, custom_objects: dict | None = None,
+                      compile: bool = True) -> Any:
+    """A model from a whole model entry; compiled when it holds a ``compile_config``."""
+    if not isinstance(config, dict) or "config" not in config:
+        raise ConfigError("A model config must be a JSON object with 'class_name' and 'config' "
+                          "keys, as model.to_json() writes.")
+    model = sequential_from_config(config, custom_objects)
+    build = config.get("build_config")
+    if not model.built and isinstance(build, dict) and build.get("input_shape") is not None:
+        model.build(tuple(_shape(build["input_shape"], "input_shape", "build_config")))
+    if compile and isinstance(config.get("compile_config"), dict):
+        compile_from_config(model, config["compile_config"], custom_objects)
+    return model
+
+
+def _check_model_class(config: dict) -> None:
+    class_name = config.get("class_name")
+    if class_name == "Sequential":
+        module = config.get("module")
+        if not is_keras_module(module):
+            raise ConfigError(f"The model config names module {module!r}; mitbadak never imports "
+                              f"modules named in a file.")
+        return
+    if class_name in ("Functional", "Model"):
+        raise ConfigError(f"This is a {class_name} (functional API) model; mitbadak builds "
+                          f"Sequential models only. Rebuild it as keras.Sequential([...]) and "
+                          f"load its weights with load_weights().")
+    raise ConfigError(f"Expected a Sequential model config; got class_name {class_name!r}.")
+
+
+def deserialize_layer(entry: Any, custom_objects: dict | None = None,
+                      index: int | None = None) -> tuple[Layer, tuple | None]:
+    """(layer, the input shape it was built with or None) from one config entry."""
+    where = f"layer #{index}" if index is not None else "layer"
+    if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
+        raise ConfigError(f"{where}: expected an object with a string 'class_name'; got "
+                          f"{preview(entry)}.")
+    raw = entry.get("config", {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} ({entry['class_name']}): 'config' must be an object; got "
+                          f"{preview(raw)}.")
+    if isinstance(raw.get("name"), str):
+        where = f"{where} {raw['name']!r}"
+    cls, builtin = _layer_class(entry, custom_objects, where)
+    where = f"{where} ({cls.__name__})"
+    kwargs = _layer_kwargs(cls, raw, builtin, custom_objects, where)
+    try:
+        layer = cls.from_config(kwargs) if (not builtin or _overrides_from_config(cls)) \
+            else cls(**kwargs)
+    except (TypeError, ValueError, KeyError) as e:
+        raise ConfigError(f"{where}: cannot be created from its config: {e}") from e
+    if not isinstance(layer, Layer):
+        raise ConfigError(f"{where}: from_config returned {type(layer).__name__}, not a layer.")
+    build = entry.get("build_config")
+    shape = None
+    if isinstance(build, dict) and build.get("input_shape") is not None:
+        shape = _shape(build["input_shape"], "input_shape", where)
+    return layer, shape
+
+
+def _layer_class(entry: dict, custom_objects: dict | None, where: str) -> tuple[type, bool]:
+    class_name, module = entry["class_name"], entry.get("module")
+    registered = entry.get("registered_name")
+    for key, value in (("module", module), ("registered_name", registered)):
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"{where}: '{key}' must be a string; got {preview(value)}.")
+    custom = registration.lookup([registered, class_name], custom_objects)
+    if custom is not None:
+        if not (isinstance(custom, type) and issubclass(custom, Layer)):
+            raise ConfigError(f"{where}: the custom object for {class_name!r} is {custom!r}, "
+                              f"not a Layer subclass.")
+        return custom, False
+    if not is_keras_module(module):
+        raise ConfigError(
+            f"{where}: the config asks for class {class_name!r} from module {module!r}. mitbadak "
+            f"never imports a module named in a file; only Keras layers and objects you register "
+            f"can be loaded. If this is your own layer, pass custom_objects={{{class_name!r}: "
+            f"{class_name.split('>')[-1]}}} or decorate it with "
+            f"@keras.saving.register_keras_serializable().")
+    if class_name in _CODE_LAYERS:
+        raise ConfigError(
+            f"{where}: {class_name} layers hold Python code, and mitbadak never runs code from a "
+            f"file (with or without safe_mode). Write the computation as a Layer subclass, "
+            f"register it with @keras.saving.register_keras_serializable(), and rebuild the model.")
+    cls = _builtin_layer_class(class_name)
+    if cls is None:
+        from ..utils.naming import closest
+        from .. import layers as layers_module
+        known = sorted(n for n in getattr(layers_module, "__all__", []) if n[0].isupper())
+        raise ConfigError(
+            f"{where}: unknown layer class {class_name!r}. {closest(class_name, known)}"
+            f"Known layers: {', '.join(known)}. If it is your own layer, pass "
+            f"custom_objects={{{class_name!r}: ...}} or register it with "
+            f"@keras.saving.register_keras_serializable().")
+    return cls, True
+
+
+def _builtin_layer_class(name: str) -> type | None:
+    from .. import layers as layers_module
+    if not name.isidentifier() or name.startswith("_"):
+        return None
+    obj = vars(layers_module).get(name)
+    if isinstance(obj, type) and issubclass(obj, Layer) and obj is not Layer:
+        return obj
+    return None
+
+
+def _is_builtin_layer(cls: type) -> bool:
+    return _builtin_layer_class(cls.__name__) is cls
+
+
+def _overrides_from_config(cls: type) -> bool:
+    return getattr(cls.from_config, "__func__", None) is not Layer.from_config.__func__
+
+
+def _layer_kwargs(cls: type, raw: dict, builtin: bool, custom_objects: dict | None,
+                  where: str) -> dict:
+    """Checked constructor arguments from a layer config of either Keras line."""
+    kwargs: dict = {}
+    for key, value in raw.items():
+        if key in ("module", "registered_name", "shared_object_id"):
+            continue
+        if key == "dtype":
+            value = _dtype(value, where)
+        elif key == "name":
+            if not isinstance(value, str) or not value or "/" in value:
+                raise ConfigError(f"{where}: 'name' must be a non-empty string without '/'; "
+                                  f"got {preview(value)}.")
+        elif key == "trainable" and not isinstance(value, bool):
+            raise ConfigError(f"{where}: 'trainable' must be true or false; got "
+                              f"{preview(value)}.")
+        elif key in _SHAPE_KEYS and value is not None:
+            value = _shape(value, key, where)
+        elif key == "axis" and isinstance(value, list) and len(value) == 1:
+            value = value[0]                 # K2 writes BatchNormalization's axis as [3]
+        elif key == "activation":
+            value = _activation(value, custom_objects, where)
+        else:
+            for suffix, (module, kind, _) in _NESTED.items():
+                if key.endswith(suffix):
+                    value = _nested_object(value, module, kind, custom_objects, f"{where} {key}")
+                    break
+        kwargs[key] = value
+    if builtin:
+        kwargs = _check_signature(cls, kwargs, where)
+    return kwargs
+
+
+def _check_signature(cls: type, kwargs: dict, where: str) -> dict:
+    """Keep the arguments `cls` takes, each of the JSON type its annotation allows."""
+    params = parameters(cls)
+    kept = {}
+    for key, value in kwargs.items():
+        if key not in params:
+            if key in _IGNORABLE and value == _IGNORABLE[key]:
+                continue
+            if value in (None, False, [], {}):
+                continue
+            warn(f"{where}: argument {key}={value!r} is not supported by mitbadak's "
+                 f"{cls.__name__} and was ignored.")
+            continue
+        annotation = params[key]
+        if not type_ok(value, annotation):
+            raise ConfigError(f"{where}: argument {key!r} must be {annotation}; got "
+                              f"{preview(value)}.")
+        kept[key] = value
+    return kept
+
+
+def _dtype(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        inner = value.get("config")
+        if value.get("class_name") not in ("DTypePolicy", "Policy", "FloatDTypePolicy") or \
+                not isinstance(inner, dict) or not isinstance(inner.get("name"), str):
+            raise ConfigError(f"{where}: unsupported dtype policy {preview(value)}.")
+        value = inner["name"]
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: 'dtype' must be a string; got {preview(value)}.")
+    if value.startswith("mixed_"):
+        warn(f"{where}: mixed precision policy {value!r} is loaded as float32.")
+        return "float32"
+    if value not in _DTYPES:
+        raise ConfigError(f"{where}: unsupported dtype {value!r}; expected one of "
+                          f"{', '.join(sorted(_DTYPES))}.")
+    return value
+
+
+def _shape(value: Any, key: str, where: str) -> list:
+    if isinstance(value, dict) and len(value) == 1:      # K3 build_config for one named input
+        value = next(iter(value.values()))
+    if not isinstance(value, list) or len(value) > 32 or not all(
+            d is None or (isinstance(d, int) and not isinstance(d, bool) and 0 <= d < _MAX_DIM)
+            for d in value):
+        raise ConfigError(f"{where}: '{key}' must be a list of at most 32 sizes (null or "
+                          f"non-negative ints); got {preview(value)}.")
+    return value
+
+
+def _activation(value: Any, custom_objects: dict | None, where: str) -> Any:
+    if value is None:
+        return None
+    names: list = []
+    if isinstance(value, str):
+        names = [value]
+    elif isinstance(value, dict):
+        # Keras 3 writes custom functions as {"class_name": "function", "config": "name", ...}
+        names = [value.get("registered_name"), value.get("config"), value.get("class_name")]
+        names = [n for n in names if isinstance(n, str) and n != "function"]
+        module = value.get("module")
+        if not is_keras_module(module) and module not in ("builtins", "__main__") and \
+                registration.lookup(names, custom_objects) is None:
+            raise ConfigError(f"{where}: activation from module {module!r} is not registered; "
+                              f"mitbadak never imports modules named in a file.")
+    else:
+        raise ConfigError(f"{where}: 'activation' must be a name; got {preview(value)}.")
+    custom = registration.lookup(names, custom_objects)
+    if custom is not None:
+        if not callable(custom):
+            raise ConfigError(f"{where}: custom activation {names[0]!r} is not callable.")
+        return custom
+    for name in names:
+        if name in activations._ALL:
+            return name
+    try:
+        activations.get(names[0] if names else "")
+    except (ValueError, TypeError) as e:
+        raise ConfigError(f"{where}: {e} If it is your own function, pass it in "
+                          f"custom_objects.") from None
+    return names[0]
+
+
+def _nested_object(value: Any, module: Any, kind: str, custom_objects: dict | None,
+                   where: str) -> Any:
+    """An initializer/regularizer/constraint from a name or a {"class_name", "config"} dict."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value in module._CLASSES or value in getattr(module, "_ALIASES", {}):
+            return value
+        custom = registration.lookup([value], custom_objects)
+        if custom is not None:
+            return custom() if isinstance(custom, type) else custom
+        raise ConfigError(f"{where}: unknown {kind} {value!r}.")
+    if not isinstance(value, dict) or not isinstance(value.get("class_name"), str):
+        raise ConfigError(f"{where}: expected a {kind} name or object; got {preview(value)}.")
+    name, inner = value["class_name"], value.get("config", {})
+    if not isinstance(inner, dict):
+        raise ConfigError(f"{where}: the {kind}'s 'config' must be an object.")
+    custom = registration.lookup([value.get("registered_name"), name], custom_objects)
+    if custom is not None:
+        if not isinstance(custom, type):
+            raise ConfigError(f"{where}: custom {kind} {name!r} must be a class.")
+        return custom.from_config(inner) if hasattr(custom, "from_config") else custom(**inner)
+    if not is_keras_module(value.get("module")):
+        raise ConfigError(f"{where}: {kind} {name!r} from module {value.get('module')!r} is not "
+                          f"registered; mitbadak never imports modules named in a file.")
+    cls = module._CLASSES.get(name) or getattr(module, "_ALIASES", {}).get(name)
+    if not isinstance(cls, type):
+        known = sorted(n for n in module._CLASSES if n[0].isupper())
+        raise ConfigError(f"{where}: unknown {kind} class {name!r}; known: {', '.join(known)}.")
+    params = parameters(cls)
+    kwargs = {}
+    for key, arg in inner.items():
+        if key not in params:
+            continue                  # e.g. Keras 3's input_axes/output_axes, always null
+        if not type_ok(arg, params[key]):
+            raise ConfigError(f"{where}: {name} argument {key!r} must be {params[key]}; got "
+                              f"{preview(arg)}.")
+        kwargs[key] = arg
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{where}: {name}: {e}") from e
