@@ -4,3 +4,22 @@ from .layer import Layer, Variable
 
 __all__ = ["Layer", "Variable", "Input", "InputLayer", "Dense", "Activation", "Flatten", "Dropout",
            "Reshape"]
+from .convolution import (Conv1D, Conv2D, Convolution1D, Convolution2D, DepthwiseConv2D,
+                          Conv2DTranspose)
+from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
+                      GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAvgPool1D,
+                      GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D,
+                      GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
+from .normalization import BatchNormalization, LayerNormalization
+from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D, ZeroPadding1D,
+                        ZeroPadding2D)
+from .regularization import SpatialDropout1D, SpatialDropout2D
+
+__all__ += ["Conv1D", "Conv2D", "Convolution1D", "Convolution2D", "DepthwiseConv2D",
+            "Conv2DTranspose", "MaxPooling1D", "MaxPooling2D", "MaxPool1D", "MaxPool2D",
+            "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D",
+            "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPool1D", "GlobalMaxPool2D",
+            "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAvgPool1D",
+            "GlobalAvgPool2D", "BatchNormalization", "LayerNormalization", "ZeroPadding1D",
+            "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D", "UpSampling2D",
+            "SpatialDropout1D", "SpatialDropout2D"]
