@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import resource
@@ -36,6 +35,16 @@ def _rss_mib(field="VmRSS"):
     except OSError:
         pass
     return None
+
+
+def _cpu_stat():
+    """(total jiffies, steal jiffies) of the whole machine, from /proc/stat (Linux only)."""
+    try:
+        with open("/proc/stat") as f:
+            vals = [int(v) for v in f.readline().split()[1:]]
+        return sum(vals), (vals[7] if len(vals) > 7 else 0)
+    except (OSError, ValueError):
+        return None
 
 
 def _peak_mib():
@@ -104,6 +113,7 @@ def run(args):
     km, versions = _import_framework(args.framework)
     out["versions"] = versions
     out["rss_after_import_mib"] = _rss_mib()
+    stat0, ru0, w0 = _cpu_stat(), resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
 
     if spec["kind"] == "fit":
         cnn = spec.get("cnn", False)
@@ -136,6 +146,7 @@ def run(args):
         out["epochs_in_median"] = "extrapolated" if res.get("extrapolated") else (
             f"{2}..{len(times)}" if len(times) > 1 else "1 (only one epoch)")
         out["first_epoch_s"] = float(times[0])
+        out["min_epoch_s"] = float(min(later))  # a less noise-prone alternative, JSON only
         va = res.get("val_acc") or []
         out["final_val_acc"] = float(va[-1]) if va else None
         out["seconds"] = out["sec_per_epoch"]
@@ -182,6 +193,16 @@ def run(args):
         out["seconds"] = float(np.median(st))
         out["unit"] = "us/step"
 
+    # machine noise indicators for the measured part (after imports): the hypervisor's
+    # steal share of all CPU time, and this process's CPU seconds per wall second.
+    stat1, ru1, w1 = _cpu_stat(), resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    if stat0 and stat1 and stat1[0] > stat0[0]:
+        out["host_steal_pct"] = 100.0 * (stat1[1] - stat0[1]) / (stat1[0] - stat0[0])
+    out["process_cpu_per_wall"] = ((ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)) / (w1 - w0)
+    try:
+        out["loadavg_end"] = os.getloadavg()[0]
+    except OSError:
+        pass
     out["wall_s"] = time.perf_counter() - t_start
     out["peak_mib"] = _peak_mib()
     out["ok"] = True

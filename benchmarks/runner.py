@@ -9,6 +9,7 @@ import importlib.util
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -121,9 +122,41 @@ def _by(results):
     return d
 
 
+def aggregate(results):
+    """One row per (workload, framework): with --repeat R, the median over the R runs of
+    the time and of the peak memory (other fields from the run with the median time)."""
+    groups = {}
+    for r in results:
+        groups.setdefault((r["workload"], r["framework"]), []).append(r)
+    rows = []
+    for (w, f), runs in groups.items():
+        good = [r for r in runs if r.get("ok")]
+        if not good:
+            rows.append(runs[-1])
+            continue
+        if len(good) == 1 and len(runs) == 1:
+            rows.append(good[0])
+            continue
+        good_sorted = sorted(good, key=lambda r: r["seconds"])
+        row = dict(good_sorted[(len(good_sorted) - 1) // 2])
+        row["seconds"] = statistics.median(r["seconds"] for r in good)
+        row["peak_mib"] = statistics.median(r["peak_mib"] for r in good)
+        if row.get("unit") == "us/step":
+            row["us_per_step"] = row["seconds"] * 1e6
+        elif "images_per_s" in row:
+            row["images_per_s"] = row["n_images"] / row["seconds"]
+        if row.get("first_epoch_s") is not None:
+            row["first_epoch_s"] = statistics.median(r["first_epoch_s"] for r in good)
+        row["n_runs"] = len(good)
+        row["n_failed"] = len(runs) - len(good)
+        rows.append(row)
+    return rows
+
+
 def format_table(results, header_note=""):
+    results = aggregate(results)
     idx = _by(results)
-    cols = ["workload", "framework", "time", "ep1 s", "peak MiB", "val acc",
+    cols = ["workload", "framework", "time (fit: train+val s/epoch, median ep 2..N)", "ep1 s", "peak MiB", "val acc",
             "t mb/keras", "t mb/torch", "mem mb/keras", "mem mb/torch", "note"]
     rows = []
     for r in results:
@@ -147,6 +180,9 @@ def format_table(results, header_note=""):
                 note += (", " if note else "") + f"mitbadak {r['seconds'] / m['seconds']:.1f}x faster"
         if not ok:
             note = (r.get("error") or "")[:70]
+        if r.get("n_runs"):
+            note += (", " if note else "") + f"median of {r['n_runs']} runs" + (
+                f" ({r['n_failed']} failed)" if r.get("n_failed") else "")
         if ok and r.get("unit") == "s/epoch" and r.get("timer_includes_validation") is False:
             note += (", " if note else "") + "epoch timer excl. validation?"
         acc = r.get("final_val_acc")
@@ -205,6 +241,9 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=None,
                    help="pin every framework to N threads (default: leave each "
                         "framework's own default thread settings untouched)")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="run every (workload, framework) R times, interleaving the "
+                        "frameworks (m, k, t, m, k, t, ...); the table shows medians")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--naive-steps", type=int, default=None,
                    help="timed training steps for naive_numpy (default 30; 8 with --quick)")
@@ -233,10 +272,11 @@ def main(argv=None):
     meta = dict(argv=sys.argv[1:] if argv is None else list(argv),
                 started=_dt.datetime.now().isoformat(timespec="seconds"),
                 host=platform.node(), cpu_count=os.cpu_count(), python=platform.python_version(),
-                quick=args.quick, threads=args.threads or "framework defaults",
+                quick=args.quick, threads=args.threads or "framework defaults", repeat=args.repeat,
                 epochs=args.epochs, seed=args.seed, notes=notes)
     results = []
-    jobs = [(w, f) for w in workloads for f in usable if _applies(w, f)]
+    jobs = [(w, f) for w in workloads for _ in range(max(1, args.repeat))
+            for f in usable if _applies(w, f)]
     t_all = time.perf_counter()
     for i, (w, f) in enumerate(jobs, 1):
         print(f"[{i}/{len(jobs)}] {w} / {f} ...", end=" ", file=sys.stderr, flush=True)

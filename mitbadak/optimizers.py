@@ -237,6 +237,14 @@ class Optimizer:
     def update_step(self, w: Any, g: Any, lr: float, slots: dict) -> None:
         raise NotImplementedError
 
+    def _scratch(self, w: Any) -> Any:
+        """A work array shaped like w: one buffer, sized for the largest parameter, reused by
+        every step so in-place rules allocate nothing."""
+        buf = getattr(self, "_buffer", None)
+        if buf is None or buf.size < w.size or buf.dtype != w.dtype:
+            buf = self._buffer = xp.empty(w.size, dtype=w.dtype)
+        return buf[:w.size].reshape(w.shape)
+
     @property
     def variables(self) -> list:
         """Keras 3 order: iteration, learning rate, then each parameter's slots in order."""
@@ -370,11 +378,21 @@ class Adam(Optimizer):
         t = self.iterations + 1
         alpha = lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
         m, v = slots["momentum"], slots["velocity"]
-        m += (g - m) * (1 - self.beta_1)
-        v += (g * g - v) * (1 - self.beta_2)
+        tmp = self._scratch(w)        # the same formulas, written in place: no temporaries
+        xp.subtract(g, m, out=tmp)
+        tmp *= 1 - self.beta_1
+        m += tmp                                          # m ← m + (g − m)(1 − β1)
+        xp.multiply(g, g, out=tmp)
+        tmp -= v
+        tmp *= 1 - self.beta_2
+        v += tmp                                          # v ← v + (g² − v)(1 − β2)
         if self.amsgrad:
             v = xp.maximum(slots["velocity_hat"], v, out=slots["velocity_hat"])
-        w -= alpha * m / (xp.sqrt(v) + self.epsilon)
+        xp.sqrt(v, out=tmp)
+        tmp += self.epsilon
+        xp.divide(m, tmp, out=tmp)
+        tmp *= alpha
+        w -= tmp                                          # w ← w − α·m / (√v + ε)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
