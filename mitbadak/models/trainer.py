@@ -344,7 +344,9 @@ class Model:
         for layer in self._layers:
             kernel = layer._weights.get("kernel") if layer._weights else None
             if kernel is not None and layer.output_shape is not None:
-                positions = math.prod(d or 1 for d in layer.output_shape[1:-1])
+                first = getattr(layer, "data_format", None) == "channels_first"
+                spatial = layer.output_shape[2:] if first else layer.output_shape[1:-1]
+                positions = math.prod(d or 1 for d in spatial)
                 best = max(best, kernel.size * positions)
         return best
 

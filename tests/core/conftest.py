@@ -4,27 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-
-def numerical_gradient(f, x, h=1e-6):
-    """Central differences: d f / d x for a scalar function f of the float64 array x.
-
-    x is changed in place and put back, so f may close over arrays that alias x (a layer's
-    weight, for instance).
-    """
-    assert x.dtype == np.float64, "gradient checks run in float64"
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + h
-        up = float(f())
-        x[i] = old - h
-        down = float(f())
-        x[i] = old
-        grad[i] = (up - down) / (2 * h)
-    return grad
+from numeric import numerical_gradient  # noqa: F401  (tests/numeric.py, shared)
 
 
 def assert_grad_close(analytic, numeric, rtol=1e-5, atol=1e-7, what="gradient"):

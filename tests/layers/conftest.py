@@ -4,22 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-
-def numerical_gradient(f, a, h=1e-6):
-    """d f / d a by central differences; `a` (float64) is changed in place and put back, so f
-    may close over arrays that alias it (a layer's weight)."""
-    assert a.dtype == np.float64, "gradient checks run in float64"
-    grad = np.zeros_like(a)
-    for i in np.ndindex(a.shape):
-        old = a[i]
-        a[i] = old + h
-        up = float(f())
-        a[i] = old - h
-        down = float(f())
-        a[i] = old
-        grad[i] = (up - down) / (2 * h)
-    return grad
+from numeric import numerical_gradient  # noqa: F401  (tests/numeric.py, shared)
 
 
 def check_gradients(layer, x, training=True, seed=0, rtol=1e-5, atol=1e-7):
