@@ -86,6 +86,8 @@ def _import_framework(framework):
         import mitbadak
         from mitbadak import keras as km
         versions["mitbadak"] = getattr(mitbadak, "__version__", "?")
+        versions["mitbadak_blas_threads"] = os.environ.get("MITBADAK_BLAS_THREADS") or str(
+            getattr(getattr(mitbadak, "backend", None), "_BLAS_THREADS", "?"))
     elif framework == "torch":
         import torch
         versions["torch"] = torch.__version__

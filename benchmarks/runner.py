@@ -58,6 +58,7 @@ def _child_env(threads):
         for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                   "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
             env[v] = str(threads)
+        env["MITBADAK_BLAS_THREADS"] = str(threads)  # else mitbadak's 'auto' policy decides per fit
     return env
 
 
