@@ -8,9 +8,7 @@ optimizer for 2,000 steps and compares the training loss.
     python examples/05_optimizers_compared.py [--iterations 2000] [--epochs E] [--quick]
 """
 from _common import (add_data_option, data_source, have_matplotlib, load_mnist, one_blas_thread,
-                     parse_args, save)
-
-import math
+                     parse_args, save, step_count)
 
 import numpy as np
 
@@ -51,12 +49,7 @@ def main():
 
     (x, y), _ = load_mnist(data_source(args))
     batch = 128
-    if args.iterations:
-        iterations = args.iterations
-    elif args.epochs:
-        iterations = args.epochs * math.ceil(len(x) / batch)
-    else:
-        iterations = 100 if args.quick else 2000
+    iterations = step_count(args, len(x), batch)
     print(f"\n2. Training loss on MNIST over {iterations} steps of {batch} random images:")
     losses = {}
     for name, opt in mnist_optimizers().items():

@@ -10,9 +10,7 @@ it layer by layer, std 0.01 kills it. Part 2 trains the notes' MNIST network
     python examples/06_initializers_compared.py [--iterations 2000] [--epochs E] [--quick]
 """
 from _common import (add_data_option, data_source, have_matplotlib, load_mnist, one_blas_thread,
-                     parse_args, save)
-
-import math
+                     parse_args, save, step_count)
 
 import numpy as np
 
@@ -57,12 +55,7 @@ def main():
 
     (x, y), _ = load_mnist(data_source(args))
     batch = 128
-    if args.iterations:
-        iterations = args.iterations
-    elif args.epochs:
-        iterations = args.epochs * math.ceil(len(x) / batch)
-    else:
-        iterations = 100 if args.quick else 2000
+    iterations = step_count(args, len(x), batch)
     print(f"2. Training loss on MNIST, SGD 0.01, {iterations} steps of {batch} random images:")
     losses = {}
     for title, init in RELU.items():

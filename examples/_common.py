@@ -5,6 +5,7 @@ Not an example itself; each ``NN_name.py`` imports it (they sit in the same fold
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -88,6 +89,15 @@ def add_data_option(parser: argparse.ArgumentParser) -> None:
 
 def data_source(args: argparse.Namespace) -> str:
     return args.data or ("sample" if args.quick else "auto")
+
+
+def step_count(args: argparse.Namespace, n_samples: int, batch: int) -> int:
+    """--iterations, else --epochs worth of batches, else 100 with --quick and 2000 without."""
+    if args.iterations:
+        return args.iterations
+    if args.epochs:
+        return args.epochs * math.ceil(n_samples / batch)
+    return 100 if args.quick else 2000
 
 
 def one_blas_thread():

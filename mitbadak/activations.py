@@ -56,7 +56,13 @@ def _sigmoid_backward(x, y, dy):
 @_register(_sigmoid_backward)
 def sigmoid(x: Any) -> Any:
     """1 / (1 + e^-x). e^-x is capped (e^80 in float32) so it never overflows; the
-    result for very negative x is then ~1e-35 instead of a smaller denormal."""
+    result for very negative x is then ~1e-35 instead of a smaller denormal.
+    Small arrays use the equal form ½·tanh(x/2) + ½: one NumPy call fewer."""
+    if x.size <= 1024:
+        y = xp.tanh(x * 0.5)
+        y *= 0.5
+        y += 0.5
+        return y
     y = xp.negative(x)
     xp.minimum(y, 80.0 if x.dtype.itemsize <= 4 else 700.0, out=y)
     xp.exp(y, out=y)

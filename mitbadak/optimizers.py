@@ -207,11 +207,11 @@ class Optimizer:
             self.build(params)
         if self.clipnorm is not None or self.clipvalue is not None or self.global_clipnorm is not None:
             grads = self._clip(grads)
-        lr = self.learning_rate
+        lr, decay, update = self.learning_rate, self.weight_decay, self.update_step
         for w, g, slots in zip(params, grads, self._slots):
-            if self.weight_decay:
-                w -= (lr * self.weight_decay) * w       # decoupled: before the rule, as Keras 3
-            self.update_step(w, g, lr, slots)
+            if decay:
+                w -= (lr * decay) * w                   # decoupled: before the rule, as Keras 3
+            update(w, g, lr, slots)
         self.iterations += 1
 
     def apply_gradients(self, grads_and_vars) -> None:
@@ -237,13 +237,21 @@ class Optimizer:
     def update_step(self, w: Any, g: Any, lr: float, slots: dict) -> None:
         raise NotImplementedError
 
-    def _scratch(self, w: Any) -> Any:
-        """A work array shaped like w: one buffer, sized for the largest parameter, reused by
-        every step so in-place rules allocate nothing."""
+    BLOCK = 1 << 15        # elements per block: a few arrays of it stay in the CPU cache
+
+    def _blocks(self, w: Any, g: Any, *state: Any):
+        """(work, w, g, *state) for successive blocks of one parameter: flat views, and a
+        reused work array, so in-place rules allocate nothing and stay in cache."""
         buf = getattr(self, "_buffer", None)
-        if buf is None or buf.size < w.size or buf.dtype != w.dtype:
-            buf = self._buffer = xp.empty(w.size, dtype=w.dtype)
-        return buf[:w.size].reshape(w.shape)
+        if buf is None or buf.dtype != w.dtype:
+            buf = self._buffer = xp.empty(self.BLOCK, dtype=w.dtype)
+        if not (w.flags.c_contiguous and all(a.flags.c_contiguous for a in state)):
+            yield (xp.empty_like(w), w, g, *state)    # (never for weights made here)
+            return
+        flat = [w.reshape(-1), xp.ravel(g)] + [a.reshape(-1) for a in state]
+        for start in range(0, w.size, self.BLOCK):
+            stop = min(start + self.BLOCK, w.size)
+            yield (buf[:stop - start],) + tuple(a[start:stop] for a in flat)
 
     @property
     def variables(self) -> list:
@@ -377,22 +385,24 @@ class Adam(Optimizer):
     def update_step(self, w, g, lr, slots):
         t = self.iterations + 1
         alpha = lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        m, v = slots["momentum"], slots["velocity"]
-        tmp = self._scratch(w)        # the same formulas, written in place: no temporaries
-        xp.subtract(g, m, out=tmp)
-        tmp *= 1 - self.beta_1
-        m += tmp                                          # m ← m + (g − m)(1 − β1)
-        xp.multiply(g, g, out=tmp)
-        tmp -= v
-        tmp *= 1 - self.beta_2
-        v += tmp                                          # v ← v + (g² − v)(1 − β2)
-        if self.amsgrad:
-            v = xp.maximum(slots["velocity_hat"], v, out=slots["velocity_hat"])
-        xp.sqrt(v, out=tmp)
-        tmp += self.epsilon
-        xp.divide(m, tmp, out=tmp)
-        tmp *= alpha
-        w -= tmp                                          # w ← w − α·m / (√v + ε)
+        hat = (slots["velocity_hat"],) if self.amsgrad else ()
+        # Large weights go through in cache-sized blocks, so each array crosses memory once
+        # per step instead of once per operation; the formulas are the same, in place.
+        for tmp, w, g, m, v, *vhat in self._blocks(w, g, slots["momentum"], slots["velocity"], *hat):
+            xp.subtract(g, m, out=tmp)
+            tmp *= 1 - self.beta_1
+            m += tmp                                      # m ← m + (g − m)(1 − β1)
+            xp.multiply(g, g, out=tmp)
+            tmp -= v
+            tmp *= 1 - self.beta_2
+            v += tmp                                      # v ← v + (g² − v)(1 − β2)
+            if vhat:
+                v = xp.maximum(vhat[0], v, out=vhat[0])   # amsgrad: the running max of v
+            xp.sqrt(v, out=tmp)
+            tmp += self.epsilon
+            xp.divide(m, tmp, out=tmp)
+            tmp *= alpha
+            w -= tmp                                      # w ← w − α·m / (√v + ε)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

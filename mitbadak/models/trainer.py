@@ -525,7 +525,7 @@ class Model:
     def _fast_targets(self, x, y):
         """Checks run once per input/label signature, so a loop of single batches stays fast."""
         signature = (x.shape[1:], y.shape[1:], y.dtype.str, len(self._layers),
-                     tuple(l.trainable for l in self._layers))
+                     [l.trainable for l in self._layers])
         if self._ready_signature != signature:
             self._validate(x, y, None, "train_on_batch")
             self._ensure_built(x)
