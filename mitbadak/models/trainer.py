@@ -19,7 +19,11 @@ from ..callbacks import CallbackList, History, ProgbarLogger
 class Model:
     """What every model can do once it has layers: compile, fit, evaluate, predict."""
 
-    def __init__(self, name: str | None = None):
+    def __init__(self, *args: Any, name: str | None = None, **kwargs: Any):
+        if args or kwargs:
+            raise TypeError("keras.Model(inputs, outputs) (the functional API) and subclassed "
+                            "models are not provided by mitbadak; build the same network with "
+                            "keras.Sequential([...]).")
         self.name = name
         self.optimizer = None
         self.loss = None
