@@ -7,8 +7,8 @@ optimizer for 2,000 steps and compares the training loss.
 
     python examples/05_optimizers_compared.py [--iterations 2000] [--epochs E] [--quick]
 """
-from _common import (add_data_option, data_source, have_matplotlib, load_mnist, one_blas_thread,
-                     parse_args, save, step_count)
+from _common import (add_data_option, data_source, draw_loss_curves, have_matplotlib, load_mnist,
+                     loss_curve, parse_args, save, step_count)
 
 import numpy as np
 
@@ -56,36 +56,15 @@ def main():
         keras.utils.set_random_seed(args.seed)           # the same start for every optimizer
         model = network()
         model.compile(optimizer=opt, loss="sparse_categorical_crossentropy")
-        rng = np.random.default_rng(args.seed)           # and the same batches
-        curve = []
-        with one_blas_thread():
-            for _ in range(iterations):
-                idx = rng.choice(len(x), batch)
-                curve.append(model.train_on_batch(x[idx], y[idx]))
-        losses[name] = np.array(curve)
+        curve = losses[name] = loss_curve(model, x, y, iterations, batch, args.seed)
         tail = max(1, iterations // 10)
         print(f"   {name:<8} loss {curve[0]:.3f} -> {np.mean(curve[-tail:]):.3f} "
               f"(mean of the last {tail} steps)")
 
     if have_matplotlib():
         save(lab.plot_optimizer_paths(), args.out, "optimizer_paths.png")
-        save(draw(losses), args.out, "mnist_loss.png")
-
-
-def draw(losses):
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for name, curve in losses.items():
-        k = max(1, min(50, len(curve) // 10))            # a moving average, for readability
-        smooth = np.convolve(curve, np.ones(k) / k, mode="valid")
-        ax.plot(np.arange(k, len(curve) + 1), smooth, label=name)
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("training loss")
-    ax.set_ylim(0, None)
-    ax.legend()
-    ax.set_title("MNIST, 4 x 100 ReLU (He): loss per step, moving average")
-    fig.tight_layout()
-    return fig
+        save(draw_loss_curves(losses, "MNIST, 4 x 100 ReLU (He): loss per step, moving average"), args.out,
+                 "mnist_loss.png")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ it layer by layer, std 0.01 kills it. Part 2 trains the notes' MNIST network
 
     python examples/06_initializers_compared.py [--iterations 2000] [--epochs E] [--quick]
 """
-from _common import (add_data_option, data_source, have_matplotlib, load_mnist, one_blas_thread,
-                     parse_args, save, step_count)
+from _common import (add_data_option, data_source, draw_loss_curves, have_matplotlib, load_mnist,
+                     loss_curve, parse_args, save, step_count)
 
 import numpy as np
 
@@ -63,13 +63,7 @@ def main():
         model = network(init)
         model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01),
                       loss="sparse_categorical_crossentropy")
-        rng = np.random.default_rng(args.seed)
-        curve = []
-        with one_blas_thread():
-            for _ in range(iterations):
-                idx = rng.choice(len(x), batch)
-                curve.append(model.train_on_batch(x[idx], y[idx]))
-        losses[title] = np.array(curve)
+        curve = losses[title] = loss_curve(model, x, y, iterations, batch, args.seed)
         tail = max(1, iterations // 10)
         print(f"   {title:<24} loss {curve[0]:.3f} -> {np.mean(curve[-tail:]):.3f}")
     print("   (std 0.01: the signal vanishes on the way in, so the gradient does on the way "
@@ -81,23 +75,8 @@ def main():
                 {t: results[(activation, t)] for t in rows},
                 title=f"{activation}: activations of {n_layers} layers at initialisation")
             save(fig, args.out, f"histograms_{activation}.png")
-        save(draw(losses), args.out, "mnist_loss.png")
-
-
-def draw(losses):
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for name, curve in losses.items():
-        k = max(1, min(50, len(curve) // 10))
-        ax.plot(np.arange(k, len(curve) + 1), np.convolve(curve, np.ones(k) / k, "valid"),
-                label=name)
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("training loss")
-    ax.set_ylim(0, None)
-    ax.legend()
-    ax.set_title("MNIST, 4 x 100 ReLU, SGD 0.01: loss per step, moving average")
-    fig.tight_layout()
-    return fig
+        save(draw_loss_curves(losses, "MNIST, 4 x 100 ReLU, SGD 0.01: loss per step, moving average"), args.out,
+                 "mnist_loss.png")
 
 
 if __name__ == "__main__":

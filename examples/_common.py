@@ -110,3 +110,34 @@ def one_blas_thread():
     from mitbadak import backend
     limit = getattr(backend, "blas_limit", None)
     return limit(0) if limit is not None else contextlib.nullcontext()
+
+
+def loss_curve(model, x, y, iterations: int, batch: int, seed: int):
+    """The training loss of `iterations` train_on_batch steps on random batches (the same
+    batches for the same seed, so runs compare like for like)."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    curve = []
+    with one_blas_thread():
+        for _ in range(iterations):
+            idx = rng.choice(len(x), batch)
+            curve.append(model.train_on_batch(x[idx], y[idx]))
+    return np.array(curve)
+
+
+def draw_loss_curves(losses: dict, title: str):
+    """One moving-average loss curve per entry of `losses` (name -> per-step losses)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for name, curve in losses.items():
+        k = max(1, min(50, len(curve) // 10))            # a moving average, for readability
+        ax.plot(np.arange(k, len(curve) + 1), np.convolve(curve, np.ones(k) / k, "valid"),
+                label=name)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("training loss")
+    ax.set_ylim(0, None)
+    ax.legend()
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
