@@ -201,6 +201,15 @@ def _unwrap_single(value: Any, what: str) -> Any:
     return value
 
 
+def _registered(entry: dict, name: str, inner: Any, custom_objects: dict | None) -> Any:
+    """The custom loss/metric an entry names (registered name or class name), built from its
+    config when it is a class; None when nothing registered or passed matches."""
+    custom = registration.lookup([entry.get("registered_name"), name], custom_objects)
+    if isinstance(custom, type):
+        return custom.from_config(inner if isinstance(inner, dict) else {})
+    return custom
+
+
 def _deserialize_loss(value: Any, custom_objects: dict | None) -> Any:
     if value is None:
         return None
@@ -227,10 +236,8 @@ def _deserialize_loss(value: Any, custom_objects: dict | None) -> Any:
         if isinstance(inner, str):
             return _deserialize_loss(inner, custom_objects)
         raise ConfigError(f"loss: a function entry without a name: {preview(value)}.")
-    custom = registration.lookup([value.get("registered_name"), name], custom_objects)
+    custom = _registered(value, name, inner, custom_objects)
     if custom is not None:
-        if isinstance(custom, type):
-            return custom.from_config(inner if isinstance(inner, dict) else {})
         return custom
     cls = losses._NAMES.get(name)
     if not (isinstance(cls, type) and issubclass(cls, losses.Loss)) or \
@@ -304,10 +311,8 @@ def _deserialize_metric(item: Any, custom_objects: dict | None) -> Any:
             return custom
         warn(f"metrics: unknown metric function {candidates[1:]!r} was left out.")
         return None
-    custom = registration.lookup([item.get("registered_name"), name], custom_objects)
+    custom = _registered(item, name, inner, custom_objects)
     if custom is not None:
-        if isinstance(custom, type):
-            return custom.from_config(inner if isinstance(inner, dict) else {})
         return custom
     cls = metrics._CLASSES.get(name)
     if cls is None or not isinstance(inner, dict) or not is_keras_module(item.get("module")):
