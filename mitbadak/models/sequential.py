@@ -62,10 +62,6 @@ class Sequential(Model):
     def built(self) -> bool:
         return bool(self._layers) and all(l.built for l in self._layers)
 
-    @built.setter
-    def built(self, value):
-        pass
-
     def build(self, input_shape: tuple | None = None) -> None:
         """Create every weight for inputs of `input_shape` (batch axis first, may be None)."""
         if input_shape is None:

@@ -145,11 +145,8 @@ class Model:
     def _ensure_built(self, x) -> None:
         if not self._layers:
             raise ValueError("The model has no layers: add some with model.add(...).")
-        shape = (None,) + tuple(x.shape[1:])
-        if not self.built:
-            self._build_layers(shape)
-        else:
-            self._build_layers(shape)  # checks compatibility, raises a clear shape error
+        # Builds the layers not built yet and checks the others against x's shape.
+        self._build_layers((None,) + tuple(x.shape[1:]))
 
     def _prepare_targets(self, x, y) -> Any:
         """Check labels against the output once; convert them to what the loss reads."""
