@@ -62,9 +62,10 @@ def _child_env(threads):
     return env
 
 
-def run_one(workload, framework, args):
+def run_one(workload, framework, args, seed=None):
+    seed = args.seed if seed is None else seed
     cmd = [sys.executable, "-m", "benchmarks.child", "--workload", workload,
-           "--framework", framework, "--seed", str(args.seed)]
+           "--framework", framework, "--seed", str(seed)]
     if args.quick:
         cmd.append("--quick")
     if args.epochs:
@@ -92,6 +93,7 @@ def run_one(workload, framework, args):
     if not res.get("ok"):
         res["stderr_tail"] = proc.stderr[-3000:]
         res["stdout_tail"] = proc.stdout[-1500:]
+    res["seed"] = seed
     res["returncode"] = proc.returncode
     res["parent_wall_s"] = time.perf_counter() - t0
     return res
@@ -150,6 +152,12 @@ def aggregate(results):
             row["first_epoch_s"] = statistics.median(r["first_epoch_s"] for r in good)
         row["n_runs"] = len(good)
         row["n_failed"] = len(runs) - len(good)
+        accs = [r["final_val_acc"] for r in good if r.get("final_val_acc") is not None]
+        seeds = sorted({r.get("seed") for r in good})
+        if len(seeds) > 1 and accs:    # several seeds: the accuracy is a spread, not one run's
+            row["final_val_acc"] = statistics.median(accs)
+            row["val_acc_range"] = (min(accs), max(accs))
+            row["seeds"] = seeds
         rows.append(row)
     return rows
 
@@ -184,6 +192,10 @@ def format_table(results, header_note=""):
         if r.get("n_runs"):
             note += (", " if note else "") + f"median of {r['n_runs']} runs" + (
                 f" ({r['n_failed']} failed)" if r.get("n_failed") else "")
+        if r.get("val_acc_range"):
+            lo, hi = r["val_acc_range"]
+            note += (f", val acc median over seeds {','.join(map(str, r['seeds']))}: "
+                     f"min {lo:.4f}, max {hi:.4f}")
         if ok and r.get("unit") == "s/epoch" and r.get("timer_includes_validation") is False:
             note += (", " if note else "") + "epoch timer excl. validation?"
         acc = r.get("final_val_acc")
@@ -220,7 +232,8 @@ time: fit workloads = seconds per epoch of model.fit (training + that epoch's va
       model.train_on_batch(x, y) (torch: one hand-written step incl. loss.item()).
 ep1 s: first epoch (includes one-off warm-up such as graph tracing); not in the median.
 peak MiB: max RSS of the child process (ru_maxrss), framework import included.
-val acc: validation accuracy after the last epoch ((x) = naive_numpy after its few steps).
+val acc: validation accuracy after the last epoch ((x) = naive_numpy after its few steps);
+      with --seeds, the median over the seeds (min and max in the note).
 t mb/X, mem mb/X: mitbadak time (per epoch / per image / per step) and peak memory divided
       by peer X's, from this same run: < 1 means mitbadak is faster / smaller."""
 
@@ -246,6 +259,10 @@ def main(argv=None):
                    help="run every (workload, framework) R times, interleaving the "
                         "frameworks (m, k, t, m, k, t, ...); the table shows medians")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", default=None,
+                   help="comma-separated seeds, e.g. 0,1,2,3,4: every (workload, framework) "
+                        "runs once per seed (frameworks interleaved); the table shows median "
+                        "time and the median, min and max validation accuracy")
     p.add_argument("--naive-steps", type=int, default=None,
                    help="timed training steps for naive_numpy (default 30; 8 with --quick)")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per child run")
@@ -274,14 +291,22 @@ def main(argv=None):
                 started=_dt.datetime.now().isoformat(timespec="seconds"),
                 host=platform.node(), cpu_count=os.cpu_count(), python=platform.python_version(),
                 quick=args.quick, threads=args.threads or "framework defaults", repeat=args.repeat,
-                epochs=args.epochs, seed=args.seed, notes=notes)
+                epochs=args.epochs, seed=args.seed, seeds=args.seeds, notes=notes)
     results = []
-    jobs = [(w, f) for w in workloads for _ in range(max(1, args.repeat))
+    if args.seeds:
+        try:
+            seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
+        except ValueError:
+            p.error(f"--seeds takes comma-separated integers; got {args.seeds!r}")
+    else:
+        seeds = [args.seed]
+    jobs = [(w, f, s) for w in workloads for s in seeds for _ in range(max(1, args.repeat))
             for f in usable if _applies(w, f)]
     t_all = time.perf_counter()
-    for i, (w, f) in enumerate(jobs, 1):
-        print(f"[{i}/{len(jobs)}] {w} / {f} ...", end=" ", file=sys.stderr, flush=True)
-        r = run_one(w, f, args)
+    for i, (w, f, s) in enumerate(jobs, 1):
+        tag = f" (seed {s})" if len(seeds) > 1 else ""
+        print(f"[{i}/{len(jobs)}] {w} / {f}{tag} ...", end=" ", file=sys.stderr, flush=True)
+        r = run_one(w, f, args, seed=s)
         results.append(r)
         if r.get("ok"):
             print(f"{_fmt_time(r)}, peak {r['peak_mib']:.0f} MiB ({r['parent_wall_s']:.0f} s)",
