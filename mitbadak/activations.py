@@ -11,7 +11,7 @@ import math
 from typing import Any, Callable
 
 from . import backend
-from .backend import xp
+from .backend import constant as _const, xp
 from .utils.naming import closest
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -50,7 +50,7 @@ def relu6(x: Any) -> Any:
 
 
 def _sigmoid_backward(x, y, dy):
-    return dy * y * (1 - y)
+    return dy * y * (_const(1.0, y.dtype) - y)
 
 
 @_register(_sigmoid_backward)
@@ -59,9 +59,10 @@ def sigmoid(x: Any) -> Any:
     result for very negative x is then ~1e-35 instead of a smaller denormal.
     Small arrays use the equal form ½·tanh(x/2) + ½: one NumPy call fewer."""
     if x.size <= 1024:
-        y = xp.tanh(x * 0.5)
-        y *= 0.5
-        y += 0.5
+        half = _const(0.5, x.dtype)
+        y = xp.tanh(x * half)
+        y *= half
+        y += half
         return y
     y = xp.negative(x)
     xp.minimum(y, 80.0 if x.dtype.itemsize <= 4 else 700.0, out=y)

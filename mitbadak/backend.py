@@ -34,6 +34,25 @@ def set_floatx(value: str) -> None:
     _FLOATX = str(value)
 
 
+_constants: dict = {}
+
+
+def constant(value: float, dtype: Any = None) -> Any:
+    """``value`` as a cached, read-only 0-d array of ``dtype`` (default: floatx()).
+
+    ``a * constant(0.5, a.dtype)`` gives exactly ``a * 0.5`` (NumPy casts a Python float to
+    the array's dtype), but skips NumPy's Python-scalar conversion, which costs about as much
+    as the arithmetic itself on the tiny arrays of a small network's step."""
+    key = (value, dtype or _FLOATX)
+    c = _constants.get(key)
+    if c is None:
+        c = xp.asarray(value, dtype=key[1])
+        if xp is numpy:
+            c.flags.writeable = False      # shared by every caller (CuPy has no such flag)
+        _constants[key] = c
+    return c
+
+
 def epsilon() -> float:
     """The fuzz factor used in losses and optimizers (Keras: 1e-7)."""
     return _EPSILON
@@ -85,6 +104,7 @@ def set_backend(name: str) -> None:
     else:
         raise ValueError(f"set_backend: expected 'numpy' or 'cupy'; got {name!r}")
     _rng = xp.random.default_rng(int(numpy.random.default_rng().integers(2**31)))
+    _constants.clear()        # they belong to the previous array module
     _sync_modules()
 
 

@@ -222,7 +222,7 @@ class Model:
         """Keras's sum_over_batch_size: Σ w·l / count; the gradient is scaled to match."""
         count = per_sample.size
         if w is None:
-            grad *= 1.0 / count
+            grad *= backend.constant(1.0 / count, grad.dtype)
             return float(per_sample.sum()) / count
         wl = w.reshape(w.shape + (1,) * (per_sample.ndim - 1))
         grad *= (wl / count).reshape(wl.shape + (1,) * (grad.ndim - wl.ndim))
@@ -525,7 +525,7 @@ class Model:
 
     def _fast_targets(self, x, y):
         """Checks run once per input/label signature, so a loop of single batches stays fast."""
-        signature = (x.shape[1:], y.shape[1:], y.dtype.str, len(self._layers),
+        signature = (x.shape[1:], y.shape[1:], y.dtype, len(self._layers),
                      [l.trainable for l in self._layers])
         if self._ready_signature != signature:
             self._validate(x, y, None, "train_on_batch")
