@@ -43,7 +43,7 @@ def constant(value: float, dtype: Any = None) -> Any:
     ``a * constant(0.5, a.dtype)`` gives exactly ``a * 0.5`` (NumPy casts a Python float to
     the array's dtype), but skips NumPy's Python-scalar conversion, which costs about as much
     as the arithmetic itself on the tiny arrays of a small network's step."""
-    key = (value, dtype or _FLOATX)
+    key = (value, _FLOATX if dtype is None else dtype)
     c = _constants.get(key)
     if c is None:
         c = xp.asarray(value, dtype=key[1])
