@@ -86,7 +86,8 @@ def windows(x: Any, kernel_size: tuple, strides: tuple, dilation: tuple,
 
 def im2col(x: Any, kernel_size: tuple, strides: tuple, dilation: tuple, out_size: tuple,
            groups: int = 1) -> Any:
-    """x (N, H, W, C), already padded -> cols (N·OH·OW, kh·kw·C), one contiguous copy.
+    """x (N, H, W, C), already padded -> cols (N·OH·OW, kh·kw·C), one copy (row-major, or
+    for C <= 3 the transposed view of a row-major copy).
 
     With ``groups`` G > 1 the channels split into G blocks of C/G and the result is
     (G, N·OH·OW, kh·kw·C/G): one matrix per group, for one batched matrix product.
@@ -95,6 +96,12 @@ def im2col(x: Any, kernel_size: tuple, strides: tuple, dilation: tuple, out_size
     (kh, kw), (OH, OW) = kernel_size, out_size
     v = windows(x, kernel_size, strides, dilation, out_size)     # (N, OH, OW, kh, kw, C)
     if groups == 1:
+        if C <= 3 and kh * kw > 1:
+            # Few channels (grayscale, RGB): copied row by row, a patch moves C numbers at a
+            # time, which is slow. Copying the transpose runs along whole image rows instead
+            # (~5x faster for C = 1); its transposed view is the same (N·OH·OW, kh·kw·C)
+            # matrix, column-major, and BLAS reads either layout.
+            return v.transpose(3, 4, 5, 0, 1, 2).reshape(kh * kw * C, N * OH * OW).T
         # For a 1x1 kernel with stride 1 the view is already contiguous: reshape copies nothing.
         return v.reshape(N * OH * OW, kh * kw * C)
     v = v.reshape(N, OH, OW, kh, kw, groups, C // groups).transpose(5, 0, 1, 2, 3, 4, 6)

@@ -26,11 +26,14 @@ def test_padding_follows_keras(size, kernel, stride, dilation):
         ((kernel - 1) * dilation, 0)
 
 
-def test_im2col_rows_are_windows_in_kernel_order(rng):
-    x = rng.normal(size=(2, 6, 5, 3))
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_im2col_rows_are_windows_in_kernel_order(rng, channels):
+    # C <= 3 is built as a transposed copy (column-major); more channels row by row.
+    x = rng.normal(size=(2, 6, 5, channels))
     cols = im2col(x, (3, 2), (2, 1), (1, 2), (2, 3))
-    assert cols.shape == (2 * 2 * 3, 3 * 2 * 3) and cols.flags.c_contiguous
-    row = cols.reshape(2, 2, 3, 3, 2, 3)
+    assert cols.shape == (2 * 2 * 3, 3 * 2 * channels) and not np.shares_memory(cols, x)
+    assert cols.flags.f_contiguous if channels <= 3 else cols.flags.c_contiguous
+    row = np.ascontiguousarray(cols).reshape(2, 2, 3, 3, 2, channels)
     for n, p, q, i, j in np.ndindex(2, 2, 3, 3, 2):
         np.testing.assert_array_equal(row[n, p, q, i, j], x[n, p * 2 + i, q * 1 + j * 2])
 
