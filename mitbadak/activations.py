@@ -11,7 +11,7 @@ import math
 from typing import Any, Callable
 
 from . import backend
-from .backend import constant as _const, xp
+from .backend import cached_scalar as _const, xp
 from .utils.naming import closest
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)

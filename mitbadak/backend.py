@@ -37,10 +37,10 @@ def set_floatx(value: str) -> None:
 _constants: dict = {}
 
 
-def constant(value: float, dtype: Any = None) -> Any:
+def cached_scalar(value: float, dtype: Any = None) -> Any:
     """``value`` as a cached, read-only 0-d array of ``dtype`` (default: floatx()).
 
-    ``a * constant(0.5, a.dtype)`` gives exactly ``a * 0.5`` (NumPy casts a Python float to
+    ``a * cached_scalar(0.5, a.dtype)`` gives exactly ``a * 0.5`` (NumPy casts a Python float to
     the array's dtype), but skips NumPy's Python-scalar conversion, which costs about as much
     as the arithmetic itself on the tiny arrays of a small network's step."""
     key = (value, _FLOATX if dtype is None else dtype)

@@ -186,8 +186,8 @@ class BinaryCrossentropy(Loss):
         y = self._smooth(y)
         if self.from_logits:     # max(z, 0) − z·y + log(1 + e^−|z|): never overflows
             return _mean_last(xp.maximum(p, 0) - p * y + xp.logaddexp(0, -xp.abs(p)))
-        one, eps = backend.constant(1.0, p.dtype), _eps()
-        pc = _clip(p, backend.constant(eps, p.dtype), backend.constant(1 - eps, p.dtype))
+        one, eps = backend.cached_scalar(1.0, p.dtype), _eps()
+        pc = _clip(p, backend.cached_scalar(eps, p.dtype), backend.cached_scalar(1 - eps, p.dtype))
         return -_mean_last(y * xp.log(pc) + (one - y) * xp.log(one - pc))
 
     def backward(self, y, p):

@@ -222,7 +222,7 @@ class Model:
         """Keras's sum_over_batch_size: Σ w·l / count; the gradient is scaled to match."""
         count = per_sample.size
         if w is None:
-            grad *= backend.constant(1.0 / count, grad.dtype)
+            grad *= backend.cached_scalar(1.0 / count, grad.dtype)
             return float(per_sample.sum()) / count
         wl = w.reshape(w.shape + (1,) * (per_sample.ndim - 1))
         grad *= (wl / count).reshape(wl.shape + (1,) * (grad.ndim - wl.ndim))

@@ -83,12 +83,12 @@ def test_constraint_applied_after_each_update():
 # ------------------------------------------------------------------ backend
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("value", [0.5, 1e-7, 1 - 1e-7, 1 / 3])
-def test_backend_constant_acts_like_the_python_number(dtype, value):
+def test_backend_cached_scalar_acts_like_the_python_number(dtype, value):
     # A cached 0-d array of the array's dtype must give bit-identical results and dtypes.
     a = np.random.default_rng(0).normal(size=(4, 3)).astype(dtype)
-    c = backend.constant(value, np.dtype(dtype))
+    c = backend.cached_scalar(value, np.dtype(dtype))
     assert c.shape == () and c.dtype == np.dtype(dtype)
-    assert backend.constant(value, np.dtype(dtype)) is c
+    assert backend.cached_scalar(value, np.dtype(dtype)) is c
     with pytest.raises(ValueError):
         c[...] = 2.0                      # shared: read-only
     for got, want in ((a * c, a * value), (c - a, value - a), (np.maximum(a, c), np.maximum(a, value))):
