@@ -11,6 +11,8 @@ import math
 import sys
 from typing import Any
 
+import numpy
+
 from .. import activations, backend, losses, metrics as metrics_mod, optimizers
 from ..backend import xp
 from ..callbacks import CallbackList, History, ProgbarLogger
@@ -230,13 +232,17 @@ class Model:
 
     def _test_step(self, x, y, w=None) -> tuple[float, Any]:
         out = self.forward(x, training=False)
+        return self._test_loss(y, out, w), out
+
+    def _test_loss(self, y, out, w=None) -> float:
+        """The batch's loss as Keras reports it: Σ w·l / count, plus the regularization."""
         per_sample = self._loss.forward(y, out)
         if w is None:
             loss = float(per_sample.sum()) / per_sample.size
         else:
             wl = w.reshape(w.shape + (1,) * (per_sample.ndim - 1))
             loss = float((per_sample * wl).sum()) / per_sample.size
-        return loss + sum(l.regularization_loss() for l in self._regularized), out
+        return loss + sum(l.regularization_loss() for l in self._regularized)
 
     # ---------------------------------------------------------------- fit
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
@@ -397,22 +403,61 @@ class Model:
         return logs
 
     # ---------------------------------------------------------------- evaluate / predict
+    # Inference runs on chunks of at most this many bytes of the widest layer output.
+    INFERENCE_CHUNK_BYTES = 8 << 20
+
+    def _batches_per_chunk(self, batch_size: int, cbs: Any, begin_hook: str) -> int:
+        """How many batches evaluate/predict push through the layers in one forward pass.
+
+        In inference every sample is computed on its own, so small batches can go through
+        together: BLAS and the CPU cache do better with ~64 rows than with 32 (the notes'
+        CNN predicts ~15% faster). Callbacks and the progress bar still see batches of
+        `batch_size`. One batch at a time when a callback's `on_*_batch_begin` must run before
+        its batch is computed, or when a layer comes from outside mitbadak (it might mix the
+        samples of a batch, as batch statistics do)."""
+        if (cbs and cbs.wants(begin_hook)) or any(
+                not type(l).__module__.startswith("mitbadak.") for l in self._layers):
+            return 1
+        widest = 0
+        for layer in self._layers:
+            shape = layer.output_shape
+            if shape is None or any(d is None for d in shape[1:]):
+                return 1
+            widest = max(widest, math.prod(shape[1:]) * numpy.dtype(layer.dtype).itemsize)
+        return max(1, self.INFERENCE_CHUNK_BYTES // max(widest * batch_size, 1))
+
+    def _inference_batches(self, x: Any, batch_size: int, n_steps: int, cbs: Any,
+                           begin_hook: str):
+        """(step, slice of x, the model's outputs for that batch) for every batch of x, in
+        inference mode; a callback's `begin_hook` is called before each batch is computed."""
+        n, dtype = len(x), self._layers[0].dtype
+        per_chunk = self._batches_per_chunk(batch_size, cbs, begin_hook)
+        begin = bool(cbs) and cbs.wants(begin_hook)
+        for first in range(0, n_steps, per_chunk):
+            if begin:                                          # (then per_chunk is 1)
+                cbs.call(begin_hook, first, {})
+            start = first * batch_size
+            xc = x[start:min(start + per_chunk * batch_size, n)]
+            if xc.dtype != dtype:
+                xc = xc.astype(dtype)
+            out = self.forward(xc, training=False)
+            for step in range(first, min(first + per_chunk, n_steps)):
+                lo = step * batch_size - start
+                yield (step, slice(step * batch_size, min((step + 1) * batch_size, n)),
+                       out[lo:lo + batch_size])
+
     def _evaluate_arrays(self, x, y, w, batch_size, cbs) -> dict:
         self._reset_metrics()
-        n = len(x)
-        steps = math.ceil(n / batch_size)
-        dtype = self._layers[0].dtype
+        steps = math.ceil(len(x) / batch_size)
         if cbs:
             cbs.call("on_test_begin", {})
-        for step in range(steps):
-            sl = slice(step * batch_size, min((step + 1) * batch_size, n))
-            xb = x[sl]
-            if xb.dtype != dtype:
-                xb = xb.astype(dtype)
+        end = bool(cbs) and cbs.wants("on_test_batch_end")
+        for step, sl, out in self._inference_batches(x, batch_size, steps, cbs,
+                                                     "on_test_batch_begin"):
             wb = None if w is None else w[sl]
-            loss, out = self._test_step(xb, y[sl], wb)
+            loss = self._test_loss(y[sl], out, wb)
             self._update_metrics(loss, y[sl], out, wb)
-            if cbs and cbs.wants("on_test_batch_end"):
+            if end:
                 cbs.call("on_test_batch_end", step, self._logs())
         logs = self._logs()
         if cbs:
@@ -461,20 +506,15 @@ class Model:
         return backend.to_numpy(out)
 
     def _predict_loop(self, x, batch_size, n_steps, cbs):
-        n = len(x)
-        dtype = self._layers[0].dtype
         out = None
         cbs.call("on_predict_begin", {})
-        for step in range(n_steps):
-            sl = slice(step * batch_size, min((step + 1) * batch_size, n))
-            xb = x[sl]
-            if xb.dtype != dtype:
-                xb = xb.astype(dtype)
-            yb = self.forward(xb, training=False)
+        end = cbs.wants("on_predict_batch_end")
+        for step, sl, yb in self._inference_batches(x, batch_size, n_steps, cbs,
+                                                    "on_predict_batch_begin"):
             if out is None:
-                out = xp.empty((n,) + tuple(yb.shape[1:]), dtype=yb.dtype)
+                out = xp.empty((len(x),) + tuple(yb.shape[1:]), dtype=yb.dtype)
             out[sl] = yb
-            if cbs.wants("on_predict_batch_end"):
+            if end:
                 cbs.call("on_predict_batch_end", step, {"outputs": yb})
         cbs.call("on_predict_end", {})
         return out

@@ -341,6 +341,37 @@ def test_evaluate_and_predict_hooks():
                       "predict_end"]
 
 
+def test_batch_begin_hooks_of_evaluate_and_predict_precede_their_batch():
+    x, y = _data(n=50)
+    events = []
+    calls = lambda b, logs: events.append(("forward",))   # noqa: E731
+
+    class C(cb.Callback):
+        def on_test_batch_begin(self, batch, logs=None):
+            events.append(("test_begin", batch))
+
+        def on_test_batch_end(self, batch, logs=None):
+            events.append(("test_end", batch))
+
+        def on_predict_batch_begin(self, batch, logs=None):
+            events.append(("predict_begin", batch))
+
+        def on_predict_batch_end(self, batch, logs=None):
+            events.append(("predict_end", batch, logs["outputs"].shape))
+
+    model = _model()
+    layer = model.layers[0]
+    forward = layer.forward
+    layer.forward = lambda x, training=False: (calls(None, None), forward(x, training))[1]
+    model.evaluate(x, y, batch_size=20, verbose=0, callbacks=[C()])
+    assert events == [e for b in range(3) for e in
+                      (("test_begin", b), ("forward",), ("test_end", b))]
+    events.clear()
+    model.predict(x, batch_size=40, verbose=0, callbacks=[C()])
+    assert events == [("predict_begin", 0), ("forward",), ("predict_end", 0, (40, 2)),
+                      ("predict_begin", 1), ("forward",), ("predict_end", 1, (10, 2))]
+
+
 def test_stop_training_from_a_callback():
     x, y = _data()
     model = _model()

@@ -272,6 +272,67 @@ def test_predict_batching_equals_one_forward_pass():
     np.testing.assert_allclose(model.predict_on_batch(x), one, rtol=1e-6)
 
 
+def _spy_rows(layer):
+    """Record how many rows each forward pass of `layer` gets."""
+    rows, forward = [], layer.forward
+    layer.forward = lambda x, training=False: (rows.append(len(x)), forward(x, training))[1]
+    return rows
+
+
+def test_inference_computes_small_batches_together_but_reports_each_batch():
+    x, y = _data(n=70)
+    model = _compiled()
+    rows = _spy_rows(model.layers[0])
+    seen = []
+    end = keras.callbacks.LambdaCallback(on_test_batch_end=lambda b, logs: seen.append(dict(logs)))
+    model.evaluate(x, y, batch_size=8, verbose=0, callbacks=[end])
+    assert rows == [70]                   # 9 batches, one forward pass (far below 8 MB)
+    # Each batch's logs are still the running mean after that batch, as batch by batch.
+    p = model.predict(x, batch_size=70, verbose=0)
+    per_sample = -np.log(p[np.arange(70), y])
+    right = (p.argmax(axis=1) == y)
+    assert len(seen) == 9
+    for b, logs in enumerate(seen):
+        n = min(8 * (b + 1), 70)
+        assert logs["loss"] == pytest.approx(per_sample[:n].mean(), rel=1e-5)
+        assert logs["accuracy"] == pytest.approx(right[:n].mean())
+
+
+def test_inference_chunks_stay_within_their_memory_budget(monkeypatch):
+    x, _ = _data(n=70)
+    model = _compiled()
+    rows = _spy_rows(model.layers[0])
+    # The widest output is 8 float32 per sample: 32 bytes. A 100-byte budget holds 3 samples,
+    # so batches of 2 go one per forward pass; batches of 1 go three at a time.
+    monkeypatch.setattr(type(model), "INFERENCE_CHUNK_BYTES", 100)
+    model.predict(x, batch_size=2, verbose=0)
+    assert rows == [2] * 35
+    rows.clear()
+    model.predict(x[:7], batch_size=1, verbose=0)
+    assert rows == [3, 3, 1]
+
+
+class BatchCentered(keras.layers.Layer):
+    """A user's layer that mixes the samples of a batch: x − mean over the batch."""
+
+    def forward(self, x, training=False):
+        return x - x.mean(axis=0)
+
+    def backward(self, dy):
+        return dy - dy.mean(axis=0)
+
+
+def test_a_users_own_layer_gets_exactly_the_batches_asked_for():
+    x, _ = _data(n=30)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.layers.Dense(4, input_shape=(6,)), BatchCentered()])
+    rows = _spy_rows(model.layers[1])
+    out = model.predict(x, batch_size=10, verbose=0)
+    assert rows == [10, 10, 10]
+    for b in range(3):
+        np.testing.assert_allclose(out[10 * b:10 * b + 10].mean(axis=0), 0, atol=1e-6)
+
+
 def test_predict_works_without_compile():
     x, _ = _data(n=5)
     model = _model(seed=0)
