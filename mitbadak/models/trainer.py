@@ -403,28 +403,32 @@ class Model:
         return logs
 
     # ---------------------------------------------------------------- evaluate / predict
-    # Inference runs on chunks of at most this many bytes of the widest layer output.
-    INFERENCE_CHUNK_BYTES = 8 << 20
+    # Inference pushes at most this many rows, and this many bytes of layer outputs (each layer
+    # keeps its output until the next pass), through the layers at once.
+    INFERENCE_CHUNK_ROWS = 256
+    INFERENCE_CHUNK_BYTES = 16 << 20
 
     def _batches_per_chunk(self, batch_size: int, cbs: Any, begin_hook: str) -> int:
         """How many batches evaluate/predict push through the layers in one forward pass.
 
         In inference every sample is computed on its own, so small batches can go through
         together: BLAS and the CPU cache do better with ~64 rows than with 32 (the notes'
-        CNN predicts ~15% faster). Callbacks and the progress bar still see batches of
-        `batch_size`. One batch at a time when a callback's `on_*_batch_begin` must run before
-        its batch is computed, or when a layer comes from outside mitbadak (it might mix the
-        samples of a batch, as batch statistics do)."""
+        CNN predicts ~6% faster), and BLAS gains little past a few hundred rows. Callbacks and
+        the progress bar still see batches of `batch_size`. One batch at a time when a
+        callback's `on_*_batch_begin` must run before its batch is computed, or when a layer
+        comes from outside mitbadak (it might mix the samples of a batch, as batch statistics
+        do)."""
         if (cbs and cbs.wants(begin_hook)) or any(
                 not type(l).__module__.startswith("mitbadak.") for l in self._layers):
             return 1
-        widest = 0
+        per_sample = 0                                  # bytes of all layer outputs, one sample
         for layer in self._layers:
             shape = layer.output_shape
             if shape is None or any(d is None for d in shape[1:]):
                 return 1
-            widest = max(widest, math.prod(shape[1:]) * numpy.dtype(layer.dtype).itemsize)
-        return max(1, self.INFERENCE_CHUNK_BYTES // max(widest * batch_size, 1))
+            per_sample += math.prod(shape[1:]) * numpy.dtype(layer.dtype).itemsize
+        rows = min(self.INFERENCE_CHUNK_ROWS, self.INFERENCE_CHUNK_BYTES // max(per_sample, 1))
+        return max(1, rows // batch_size)
 
     def _inference_batches(self, x: Any, batch_size: int, n_steps: int, cbs: Any,
                            begin_hook: str):

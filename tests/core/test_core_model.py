@@ -302,14 +302,20 @@ def test_inference_chunks_stay_within_their_memory_budget(monkeypatch):
     x, _ = _data(n=70)
     model = _compiled()
     rows = _spy_rows(model.layers[0])
-    # The widest output is 8 float32 per sample: 32 bytes. A 100-byte budget holds 3 samples,
-    # so batches of 2 go one per forward pass; batches of 1 go three at a time.
-    monkeypatch.setattr(type(model), "INFERENCE_CHUNK_BYTES", 100)
+    # The layer outputs are 8 + 3 float32 per sample: 44 bytes. A 150-byte budget holds 3
+    # samples, so batches of 2 go one per forward pass; batches of 1 go three at a time.
+    monkeypatch.setattr(type(model), "INFERENCE_CHUNK_BYTES", 150)
     model.predict(x, batch_size=2, verbose=0)
     assert rows == [2] * 35
     rows.clear()
     model.predict(x[:7], batch_size=1, verbose=0)
     assert rows == [3, 3, 1]
+    # And never more rows than INFERENCE_CHUNK_ROWS, whatever the bytes allow.
+    monkeypatch.setattr(type(model), "INFERENCE_CHUNK_BYTES", 1 << 30)
+    monkeypatch.setattr(type(model), "INFERENCE_CHUNK_ROWS", 20)
+    rows.clear()
+    model.predict(x, batch_size=6, verbose=0)
+    assert rows == [18, 18, 18, 16]
 
 
 class BatchCentered(keras.layers.Layer):
