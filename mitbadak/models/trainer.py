@@ -408,18 +408,16 @@ class Model:
     INFERENCE_CHUNK_ROWS = 256
     INFERENCE_CHUNK_BYTES = 16 << 20
 
-    def _batches_per_chunk(self, batch_size: int, cbs: Any, begin_hook: str) -> int:
+    def _batches_per_chunk(self, batch_size: int) -> int:
         """How many batches evaluate/predict push through the layers in one forward pass.
 
         In inference every sample is computed on its own, so small batches can go through
         together: BLAS and the CPU cache do better with ~64 rows than with 32 (the notes'
         CNN predicts ~6% faster), and BLAS gains little past a few hundred rows. Callbacks and
-        the progress bar still see batches of `batch_size`. One batch at a time when a
-        callback's `on_*_batch_begin` must run before its batch is computed, or when a layer
+        the progress bar still see batches of `batch_size`. One batch at a time when a layer
         comes from outside mitbadak (it might mix the samples of a batch, as batch statistics
         do)."""
-        if (cbs and cbs.wants(begin_hook)) or any(
-                not type(l).__module__.startswith("mitbadak.") for l in self._layers):
+        if any(not type(l).__module__.startswith("mitbadak.") for l in self._layers):
             return 1
         per_sample = 0                                  # bytes of all layer outputs, one sample
         for layer in self._layers:
@@ -435,10 +433,11 @@ class Model:
         """(step, slice of x, the model's outputs for that batch) for every batch of x, in
         inference mode; a callback's `begin_hook` is called before each batch is computed."""
         n, dtype = len(x), self._layers[0].dtype
-        per_chunk = self._batches_per_chunk(batch_size, cbs, begin_hook)
         begin = bool(cbs) and cbs.wants(begin_hook)
+        # With a begin hook, one batch per pass: the hook must run before its batch is computed.
+        per_chunk = 1 if begin else self._batches_per_chunk(batch_size)
         for first in range(0, n_steps, per_chunk):
-            if begin:                                          # (then per_chunk is 1)
+            if begin:
                 cbs.call(begin_hook, first, {})
             start = first * batch_size
             xc = x[start:min(start + per_chunk * batch_size, n)]
