@@ -50,6 +50,11 @@ class LayerStats(Callback):
 
     def on_train_begin(self, logs=None):
         self.history, self.epochs = {}, []
+        # The layers must hold whole-batch outputs, not the last slice's (models/slicing.py).
+        self._sliced, self.model.slice_batches = self.model.slice_batches, False
+
+    def on_train_end(self, logs=None):
+        self.model.slice_batches = self._sliced
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch

@@ -240,6 +240,8 @@ class Dropout(Layer):
         if not 0 <= rate < 1:
             raise ValueError(f"Dropout {self.name!r}: rate must be in [0, 1); got {rate!r}")
         self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
+        # A noise_shape with a fixed batch size shares one mask across the samples.
+        self.per_sample = noise_shape is None or noise_shape[0] is None
         self._rng = None if seed is None else xp.random.default_rng(seed)
 
     def forward(self, x, training=False):

@@ -54,6 +54,10 @@ class Variable:
 class Layer:
     """Base class. Subclasses write ``build``, ``forward``, ``backward`` and ``get_config``."""
 
+    # True when each sample's output depends on that sample alone, in training too, so a
+    # batch may be computed in slices (see models/slicing.py). BatchNormalization's is False.
+    per_sample = True
+
     def __init__(self, trainable: bool = True, name: str | None = None, dtype: Any = None,
                  **kwargs: Any):
         unknown = set(kwargs) - set(_BASE_KWARGS)

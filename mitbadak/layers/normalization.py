@@ -102,6 +102,8 @@ class BatchNormalization(_Normalization):
     mode, as in Keras 3.
     """
 
+    per_sample = False          # training normalizes with statistics of the whole batch
+
     def __init__(self, axis: Any = -1, momentum: float = 0.99, epsilon: float = 1e-3,
                  center: bool = True, scale: bool = True, beta_initializer: Any = "zeros",
                  gamma_initializer: Any = "ones", moving_mean_initializer: Any = "zeros",
