@@ -18,7 +18,7 @@ from .. import activations, backend
 from ..backend import xp
 from .im2col import (col2im, col2im_matmul, effective_size, im2col, output_length, pad,
                      padding_amounts, unpad)
-from .layer import Layer, normalize_tuple
+from .layer import Layer, add_bias, normalize_tuple
 from .options import options_config, set_options
 
 _CONV_OPTIONS = ("kernel_initializer", "bias_initializer", "kernel_regularizer",
@@ -215,8 +215,8 @@ class _Conv(Layer):
         if self.groups > 1:                                     # (G, M, F/G) -> (M, F)
             z = z.transpose(1, 0, 2).reshape(N * OH * OW, self.filters)
         if self.use_bias:
-            z += self.bias
-        self.z, self.y = z, self.activation(z)
+            add_bias(z, self.bias)
+        self.z, self.y = z, activations.apply_overwriting(self.activation, z)  # relu: in place
         y = self.y.reshape(N, OH, OW, self.filters)
         return from_nhwc(y, self.rank, self.data_format)
 

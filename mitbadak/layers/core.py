@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import activations, backend, constraints, initializers, regularizers
 from ..backend import xp
-from .layer import Layer
+from .layer import Layer, add_bias
 
 
 def _serialize_or_none(module, obj):
@@ -116,9 +116,9 @@ class Dense(Layer):
         # transposed products in backward stay `@`: there NumPy's dot is up to 10% slower.
         z = x.dot(self.kernel) if x.ndim == 2 else x @ self.kernel
         if self.use_bias:
-            z += self.bias
+            add_bias(z, self.bias)
         self.z = z
-        self.y = self.activation(z)
+        self.y = activations.apply_overwriting(self.activation, z)     # relu: in place
         return self.y
 
     def backward(self, dy, skip_activation=False):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy
+
 from .. import backend, constraints, initializers, regularizers
 from ..backend import xp
 
@@ -220,3 +222,16 @@ def normalize_tuple(value: Any, n: int, name: str) -> tuple:
     if len(value) != n or not all(isinstance(v, int) for v in value):
         raise ValueError(f"{name}: expected an int or a tuple of {n} ints; got {value!r}")
     return value
+
+
+def add_bias(z: Any, bias: Any) -> Any:
+    """z (..., F) += bias (F,), in place; returns z. NumPy adds row by row, F numbers at a
+    time, which is slow for a few dozen channels; when it can, z is seen as rows of 512
+    numbers and bias repeated 512 / F times, ~2x faster on a convolution's output."""
+    F = bias.shape[0]
+    if xp is not numpy or 512 % F or z.size % 512 or z.size < 8192 or not z.flags.c_contiguous:
+        z += bias
+        return z
+    rows = z.reshape(-1, 512)
+    rows += xp.tile(bias, 512 // F)
+    return z

@@ -143,3 +143,25 @@ def test_unknown_activation_suggests_closest():
         activations.get("rleu")
     with pytest.raises(ValueError, match=r"Did you mean 'sigmoid'"):
         keras.layers.Dense(3, activation="sigmod")
+
+
+# ---- the fast paths for big arrays must compute exactly what the plain formulas do
+@pytest.mark.parametrize("shape", [(4, 3), (64, 512), (25088, 32), (100, 7, 9), (8192,)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_relu_equals_max_with_zero_for_every_size(shape, dtype):
+    x = np.random.default_rng(0).normal(size=shape).astype(dtype)
+    expected = np.where(x > 0, x, 0)
+    np.testing.assert_array_equal(activations.relu(x), expected)
+    np.testing.assert_array_equal(activations.relu(x[..., ::-1]), expected[..., ::-1])  # strided
+    z = x.copy()
+    y = activations.apply_overwriting(activations.relu, z)
+    np.testing.assert_array_equal(y, expected)
+    assert np.shares_memory(y, z)                 # relu may write its output over its input
+
+
+def test_apply_overwriting_keeps_the_input_of_activations_that_need_it():
+    x = np.random.default_rng(1).normal(size=(64, 512)).astype("float32")
+    z = x.copy()
+    y = activations.apply_overwriting(activations.elu, z)   # elu's backward reads x
+    np.testing.assert_array_equal(z, x)
+    np.testing.assert_allclose(y, np.where(x > 0, x, np.expm1(np.minimum(x, 0))), rtol=1e-6)

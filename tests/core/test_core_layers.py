@@ -249,3 +249,15 @@ def test_trainer_step_gradient_on_sequences(loss_name, rng, numgrad, gradclose):
     assert model.train_on_batch(x, y, sample_weight=sw) == pytest.approx(expected, rel=1e-10)
     for w0, w1, g in zip(before, model.get_weights(), numeric):
         gradclose(w0 - w1, g, what=f"{loss_name} on sequences")
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (1024, 32), (8, 28, 28, 64), (300, 48), (256, 1000)])
+def test_add_bias_adds_the_bias_to_every_row(shape):
+    from mitbadak.layers.layer import add_bias
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=shape).astype("float32")
+    b = rng.normal(size=shape[-1]).astype("float32")
+    expected = z + b.reshape((1,) * (len(shape) - 1) + (-1,))
+    out = add_bias(z, b)
+    assert out is z
+    np.testing.assert_array_equal(z, expected)
