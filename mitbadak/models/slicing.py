@@ -17,7 +17,7 @@ It is the same step, because those layers compute every sample on its own:
 
 A layer keeps what its backward needs in its own attributes (``self.cols``, ``self.mask``, ...);
 after each slice's forward we keep a shallow copy of those attributes and put it back before
-that slice's backward.
+that slice's backward. Inference (evaluate, predict, fit's validation) slices the same way.
 
 Only layers that compute each sample on its own are sliced (not BatchNormalization, not a layer
 written outside mitbadak), and only layers with few weights (summing a big weight gradient
@@ -64,16 +64,17 @@ def slice_rows(batch: int, widest: int) -> int:
     return math.ceil(batch / n_slices)
 
 
-def forward(layers: list, x: Any, rows: int) -> tuple[Any, list]:
+def forward(layers: list, x: Any, rows: int, training: bool = True) -> tuple[Any, list]:
     """x (N, ...) through `layers`, `rows` samples at a time -> (the joined output, the
-    layers' saved attributes for each slice)."""
+    layers' saved attributes for each slice; none at inference, where no backward follows)."""
     outs, states = [], []
     for start in range(0, len(x), rows):
         out = x[start:start + rows]
         for layer in layers:
-            out = layer.forward(out, training=True)
+            out = layer.forward(out, training=training)
         outs.append(out)
-        states.append([dict(vars(layer)) for layer in layers])
+        if training:
+            states.append([dict(vars(layer)) for layer in layers])
     return xp.concatenate(outs), states
 
 

@@ -425,7 +425,7 @@ class Model:
     INFERENCE_CHUNK_ROWS = 256
     INFERENCE_CHUNK_BYTES = 16 << 20
 
-    def _batches_per_chunk(self, batch_size: int) -> int:
+    def _batches_per_chunk(self, batch_size: int, sliced: int = 0) -> int:
         """How many batches evaluate/predict push through the layers in one forward pass.
 
         In inference every sample is computed on its own, so small batches can go through
@@ -433,11 +433,12 @@ class Model:
         CNN predicts ~6% faster), and BLAS gains little past a few hundred rows. Callbacks and
         the progress bar still see batches of `batch_size`. One batch at a time when a layer
         comes from outside mitbadak (it might mix the samples of a batch, as batch statistics
-        do)."""
+        do). The first `sliced` layers run in slices (models/slicing.py), so of their
+        outputs only the last, joined one counts."""
         if any(not type(l).__module__.startswith("mitbadak.") for l in self._layers):
             return 1
         per_sample = 0                                  # bytes of all layer outputs, one sample
-        for layer in self._layers:
+        for layer in self._layers[max(sliced - 1, 0):]:
             shape = layer.output_shape
             if shape is None or any(d is None for d in shape[1:]):
                 return 1
@@ -451,8 +452,9 @@ class Model:
         inference mode; a callback's `begin_hook` is called before each batch is computed."""
         n, dtype = len(x), self._layers[0].dtype
         begin = bool(cbs) and cbs.wants(begin_hook)
+        sliced, widest = slicing.plan(self._layers) if self.slice_batches else (0, 0)
         # With a begin hook, one batch per pass: the hook must run before its batch is computed.
-        per_chunk = 1 if begin else self._batches_per_chunk(batch_size)
+        per_chunk = 1 if begin else self._batches_per_chunk(batch_size, sliced)
         for first in range(0, n_steps, per_chunk):
             if begin:
                 cbs.call(begin_hook, first, {})
@@ -460,7 +462,13 @@ class Model:
             xc = x[start:min(start + per_chunk * batch_size, n)]
             if xc.dtype != dtype:
                 xc = xc.astype(dtype)
-            out = self.forward(xc, training=False)
+            rows = slicing.slice_rows(len(xc), widest) if sliced else len(xc)
+            if rows < len(xc):                  # a CNN's first layers in cache-sized slices
+                out, _ = slicing.forward(self._layers[:sliced], xc, rows, training=False)
+                for layer in self._layers[sliced:]:
+                    out = layer.forward(out, training=False)
+            else:
+                out = self.forward(xc, training=False)
             for step in range(first, min(first + per_chunk, n_steps)):
                 lo = step * batch_size - start
                 yield (step, slice(step * batch_size, min((step + 1) * batch_size, n)),

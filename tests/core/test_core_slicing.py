@@ -145,3 +145,23 @@ def test_layer_stats_sees_whole_batches_and_slicing_comes_back(small_slices):
     assert model.slice_batches is True
     model.fit(x, y, batch_size=20, epochs=1, verbose=0)
     assert rows == [20, 7, 7, 6]
+
+
+def test_inference_slices_the_same_layers_and_predicts_the_same(small_slices):
+    x, y = _data(n=45)
+    model = _cnn()
+    rows = _spy_rows(model.layers[0])
+    out = model.predict(x, batch_size=15, verbose=0)
+    # One pass of all 45 rows (3 batches; only the joined output of the sliced layers and
+    # the later ones count towards the chunk), the first layers in slices of 7 rows.
+    assert rows == [7] * 6 + [3]
+    model.slice_batches = False
+    rows.clear()
+    expected = model.predict(x, batch_size=15, verbose=0)
+    assert rows == [45]
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-15)
+    model.slice_batches = True
+    ev = model.evaluate(x, y, batch_size=15, verbose=0, return_dict=True)
+    model.slice_batches = False
+    ev_whole = model.evaluate(x, y, batch_size=15, verbose=0, return_dict=True)
+    assert ev["loss"] == pytest.approx(ev_whole["loss"], rel=1e-12)
