@@ -39,7 +39,7 @@ def _max0(x: Any, out: Any = None) -> Any:
     """max(x, 0), into `out` if given. NumPy's maximum against the scalar 0 takes a slow loop;
     against a row of zeros it runs vectorised, 2-3x faster. So a big contiguous x is seen as
     rows of 512 numbers and compared with one cached row of 512 zeros."""
-    if xp is not numpy or x.size % 512 or x.size < 8192 or not x.flags.c_contiguous \
+    if not isinstance(x, numpy.ndarray) or x.size % 512 or x.size < 8192 or not x.flags.c_contiguous \
             or (out is not None and not out.flags.c_contiguous):
         return xp.maximum(x, 0, out=out)
     zeros = _ZERO_ROWS.get(x.dtype)

@@ -50,11 +50,9 @@ class LayerStats(Callback):
 
     def on_train_begin(self, logs=None):
         self.history, self.epochs = {}, []
-        # The layers must hold whole-batch outputs, not the last slice's (models/slicing.py).
-        self._sliced, self.model.slice_batches = self.model.slice_batches, False
-
-    def on_train_end(self, logs=None):
-        self.model.slice_batches = self._sliced
+        # The layers must hold whole-batch outputs, not a slice's (models/slicing.py); fit
+        # puts the setting back when it ends.
+        self.model.slice_batches = False
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch

@@ -118,7 +118,8 @@ class Dense(Layer):
         if self.use_bias:
             add_bias(z, self.bias)
         self.z = z
-        self.y = activations.apply_overwriting(self.activation, z)     # relu: in place
+        # relu writes y over z (its backward reads only y), so then z is y, not the input.
+        self.y = activations.apply_overwriting(self.activation, z)
         return self.y
 
     def backward(self, dy, skip_activation=False):

@@ -31,6 +31,7 @@ from typing import Any
 import numpy
 
 from ..backend import xp
+from ..layers.core import Dropout
 
 # Rows per slice: this many bytes of the widest output of the sliced layers (~32 images for
 # the notes' CNN; 16 and 64 were slower).
@@ -43,12 +44,18 @@ MAX_WEIGHTS = 1 << 16
 def plan(layers: list) -> tuple[int, int]:
     """(k, bytes): the first k layers can run in slices; the widest of their outputs holds
     `bytes` per sample. k = 0: no slicing."""
-    k, widest = 0, 0
+    if xp is not numpy:                # a GPU has no such cache to fit in
+        return 0, 0
+    k, widest, shared_draws = 0, 0, 0
     for layer in layers[:-1]:          # the last layer's backward may be fused with the loss
         shape = layer.output_shape
+        # Dropout without a seed draws from the library's one generator. Two such layers,
+        # sliced, would take turns at it (D1 slice 1, D2 slice 1, D1 slice 2, ...) and get
+        # other masks than with the whole batch; with one, the draws come out the same.
+        shared_draws += isinstance(layer, Dropout) and layer._rng is None
         if (not type(layer).__module__.startswith("mitbadak.") or not layer.per_sample
                 or layer.count_params() > MAX_WEIGHTS or layer.activity_regularizer is not None
-                or shape is None or any(d is None for d in shape[1:])):
+                or shape is None or any(d is None for d in shape[1:]) or shared_draws > 1):
             break
         k += 1
         widest = max(widest, math.prod(shape[1:]) * numpy.dtype(layer.dtype).itemsize)

@@ -310,12 +310,16 @@ class Model:
         cbs = CallbackList(cb_list, self, params)
         self.stop_training = False
         self.history = history
+        slice_batches = self.slice_batches      # a callback may turn it off while it records
         # A diverging run is reported once, clearly (see _report_nan), not as NumPy warnings.
-        with backend.blas_limit(self._macs_per_sample() * batch_size), \
-                xp.errstate(over="ignore", invalid="ignore"):
-            return self._fit_loop(x, y, sample_weight, val, batch_size, epochs, initial_epoch,
-                                  steps, shuffle, validation_freq, validation_batch_size,
-                                  cbs, params, history)
+        try:
+            with backend.blas_limit(self._macs_per_sample() * batch_size), \
+                    xp.errstate(over="ignore", invalid="ignore"):
+                return self._fit_loop(x, y, sample_weight, val, batch_size, epochs,
+                                      initial_epoch, steps, shuffle, validation_freq,
+                                      validation_batch_size, cbs, params, history)
+        finally:
+            self.slice_batches = slice_batches
 
     def _fit_loop(self, x, y, sample_weight, val, batch_size, epochs, initial_epoch, steps,
                   shuffle, validation_freq, validation_batch_size, cbs, params, history):

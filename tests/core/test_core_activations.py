@@ -165,3 +165,8 @@ def test_apply_overwriting_keeps_the_input_of_activations_that_need_it():
     y = activations.apply_overwriting(activations.elu, z)   # elu's backward reads x
     np.testing.assert_array_equal(z, x)
     np.testing.assert_allclose(y, np.where(x > 0, x, np.expm1(np.minimum(x, 0))), rtol=1e-6)
+
+
+def test_relu_still_takes_python_numbers_and_lists():
+    assert float(activations.relu(-1.5)) == 0.0
+    np.testing.assert_array_equal(activations.relu([-1.0, 2.0]), [0.0, 2.0])

@@ -165,3 +165,34 @@ def test_inference_slices_the_same_layers_and_predicts_the_same(small_slices):
     model.slice_batches = False
     ev_whole = model.evaluate(x, y, batch_size=15, verbose=0, return_dict=True)
     assert ev["loss"] == pytest.approx(ev_whole["loss"], rel=1e-12)
+
+
+def test_a_second_unseeded_dropout_ends_the_sliced_run(small_slices):
+    # Sliced, two dropouts drawing from the one library generator would take turns at it
+    # and get other masks than with the whole batch.
+    x, y = _data()
+    make = lambda: _cnn(layers.Dropout(0.2, dtype=F64))   # noqa: E731  (+ the 0.3 one later)
+    sliced, _, rows = _train_both(make, x, y, batch_size=20)
+    assert slicing.plan(sliced.layers)[0] == 4        # Conv2D, Dropout, MaxPool, Conv2D
+    assert rows == [7, 7, 6] * 2
+    seeded = lambda: _cnn(layers.Dropout(0.2, seed=3, dtype=F64))   # noqa: E731
+    sliced, _, _ = _train_both(seeded, x, y, batch_size=20)
+    assert slicing.plan(sliced.layers)[0] == 6        # its own generator: both stay sliced
+
+
+def test_fit_puts_slicing_back_after_an_error_and_after_two_layer_stats(small_slices):
+    x, y = _data()
+    model = _cnn()
+
+    class Boom(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        model.fit(x, y, batch_size=20, epochs=1, verbose=0, callbacks=[LayerStats(), Boom()])
+    assert model.slice_batches is True
+    model.fit(x, y, batch_size=20, epochs=1, verbose=0, callbacks=[LayerStats(), LayerStats()])
+    assert model.slice_batches is True
+    model.slice_batches = False                       # a user's choice stays
+    model.fit(x, y, batch_size=20, epochs=1, verbose=0, callbacks=[LayerStats()])
+    assert model.slice_batches is False
