@@ -53,6 +53,19 @@ def cached_scalar(value: float, dtype: Any = None) -> Any:
     return c
 
 
+def rows_of_512(a: Any) -> Any:
+    """A big contiguous NumPy array seen as rows of 512 numbers (a view), or None.
+
+    NumPy's element-wise loops run over the last axis; against a short row (a few dozen
+    channels, or a scalar) they take slow paths. Seen as rows of 512, relu and the bias
+    addition run 2-3x faster. None for CuPy, strided or small arrays, or a size that 512 does
+    not divide."""
+    if not isinstance(a, numpy.ndarray) or a.size % 512 or a.size < 8192 \
+            or not a.flags.c_contiguous:
+        return None
+    return a.reshape(-1, 512)
+
+
 def epsilon() -> float:
     """The fuzz factor used in losses and optimizers (Keras: 1e-7)."""
     return _EPSILON

@@ -229,9 +229,23 @@ def add_bias(z: Any, bias: Any) -> Any:
     time, which is slow for a few dozen channels; when it can, z is seen as rows of 512
     numbers and bias repeated 512 / F times, ~2x faster on a convolution's output."""
     F = bias.shape[0]
-    if xp is not numpy or 512 % F or z.size % 512 or z.size < 8192 or not z.flags.c_contiguous:
+    rows = None if 512 % F else backend.rows_of_512(z)
+    if rows is None:
         z += bias
-        return z
-    rows = z.reshape(-1, 512)
-    rows += xp.tile(bias, 512 // F)
+    else:
+        rows += xp.tile(bias, 512 // F)
     return z
+
+
+def is_builtin(layer: Layer) -> bool:
+    """A layer class of mitbadak's own, whose `per_sample` is known to be right (a user's
+    layer might mix the samples of a batch)."""
+    return type(layer).__module__.startswith("mitbadak.")
+
+
+def output_bytes(layer: Layer) -> int | None:
+    """Bytes of one sample's output; None while a size is unknown."""
+    shape = layer.output_shape
+    if shape is None or any(d is None for d in shape[1:]):
+        return None
+    return math.prod(shape[1:]) * numpy.dtype(layer.dtype).itemsize

@@ -4,7 +4,7 @@ A convolution's outputs are big: the notes' CNN's first Conv2D writes 100 KB per
 12.8 MB for a batch of 128. That is more than the CPU's fast cache, so every element-wise pass
 (bias, ReLU, pooling, and their backward) waits on main memory. Run through those layers 32
 images at a time and each slice's arrays stay in cache from one layer to the next: the notes'
-CNN trains ~15-20% faster, for the same result.
+CNN's step takes ~10% less time (a median 110 -> 100 ms in one A/B), for the same result.
 
 It is the same step, because those layers compute every sample on its own:
 
@@ -32,6 +32,7 @@ import numpy
 
 from ..backend import xp
 from ..layers.core import Dropout
+from ..layers.layer import is_builtin, output_bytes
 
 # Rows per slice: this many bytes of the widest output of the sliced layers (~32 images for
 # the notes' CNN; 16 and 64 were slower).
@@ -48,17 +49,16 @@ def plan(layers: list) -> tuple[int, int]:
         return 0, 0
     k, widest, shared_draws = 0, 0, 0
     for layer in layers[:-1]:          # the last layer's backward may be fused with the loss
-        shape = layer.output_shape
+        size = output_bytes(layer)
         # Dropout without a seed draws from the library's one generator. Two such layers,
         # sliced, would take turns at it (D1 slice 1, D2 slice 1, D1 slice 2, ...) and get
         # other masks than with the whole batch; with one, the draws come out the same.
         shared_draws += isinstance(layer, Dropout) and layer._rng is None
-        if (not type(layer).__module__.startswith("mitbadak.") or not layer.per_sample
-                or layer.count_params() > MAX_WEIGHTS or layer.activity_regularizer is not None
-                or shape is None or any(d is None for d in shape[1:]) or shared_draws > 1):
+        if (not is_builtin(layer) or not layer.per_sample or layer.count_params() > MAX_WEIGHTS
+                or layer.activity_regularizer is not None or size is None or shared_draws > 1):
             break
         k += 1
-        widest = max(widest, math.prod(shape[1:]) * numpy.dtype(layer.dtype).itemsize)
+        widest = max(widest, size)
     return k, widest
 
 

@@ -11,11 +11,10 @@ import math
 import sys
 from typing import Any
 
-import numpy
-
 from .. import activations, backend, losses, metrics as metrics_mod, optimizers
 from ..backend import xp
 from ..callbacks import CallbackList, History, ProgbarLogger
+from ..layers.layer import is_builtin, output_bytes
 from . import slicing
 
 
@@ -439,14 +438,14 @@ class Model:
         comes from outside mitbadak (it might mix the samples of a batch, as batch statistics
         do). The first `sliced` layers run in slices (models/slicing.py), so of their
         outputs only the last, joined one counts."""
-        if any(not type(l).__module__.startswith("mitbadak.") for l in self._layers):
+        if not all(is_builtin(l) for l in self._layers):
             return 1
         per_sample = 0                                  # bytes of all layer outputs, one sample
         for layer in self._layers[max(sliced - 1, 0):]:
-            shape = layer.output_shape
-            if shape is None or any(d is None for d in shape[1:]):
+            size = output_bytes(layer)
+            if size is None:
                 return 1
-            per_sample += math.prod(shape[1:]) * numpy.dtype(layer.dtype).itemsize
+            per_sample += size
         rows = min(self.INFERENCE_CHUNK_ROWS, self.INFERENCE_CHUNK_BYTES // max(per_sample, 1))
         return max(1, rows // batch_size)
 
