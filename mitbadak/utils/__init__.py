@@ -1,4 +1,4 @@
-"""keras.utils: to_categorical, set_random_seed, Progbar, normalize, get_file."""
+"""keras.utils: to_categorical, set_random_seed, Progbar, normalize, get_file, plot_model."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,6 +6,7 @@ from typing import Any
 from .. import backend
 from ..backend import xp
 from .data_utils import get_file
+from .model_visualization import plot_model
 from .progbar import Progbar
 
 
@@ -41,4 +42,5 @@ def normalize(x: Any, axis: int = -1, order: int = 2) -> Any:
     return x / xp.where(norm == 0, 1, norm)
 
 
-__all__ = ["to_categorical", "set_random_seed", "normalize", "Progbar", "get_file"]
+__all__ = ["to_categorical", "set_random_seed", "normalize", "Progbar", "get_file",
+           "plot_model"]
