@@ -369,6 +369,12 @@ class Model(Trainer, Layer):
         self._output_slots = rec.output_slots(out, self)
         self._call_outputs_struct = _structure(out)
         self._prepare_backward(self._fused_outputs)
+        if not self._built:          # the first call creates the weights: the model is built
+            self._built = True
+            shapes = [(None,) + tuple(x.shape[1:]) for x in xs]
+            self._call_input_shape = shapes if len(shapes) > 1 else shapes[0]
+            outs = [(None,) + tuple(rec.keep[s].shape[1:]) for s in self._output_slots]
+            self._call_output_shape = outs if len(outs) > 1 else outs[0]
         return [rec.keep[s].view(xp.ndarray) if isinstance(rec.keep[s], recording.TrackedArray)
                 else rec.keep[s] for s in self._output_slots]
 
@@ -516,7 +522,9 @@ class Model(Trainer, Layer):
         outs = [backend.to_numpy(o) for o in outs]
         if isinstance(struct, dict):
             return dict(zip(struct.keys(), outs))
-        if isinstance(struct, (list, tuple)):
+        if isinstance(struct, tuple):
+            return tuple(outs)
+        if isinstance(struct, list):
             return list(outs)
         return outs[0]
 
@@ -524,8 +532,11 @@ class Model(Trainer, Layer):
     def output_names(self) -> list[str]:
         if self._graph:
             return self._output_names
+        struct = getattr(self, "_call_outputs_struct", None)
+        if isinstance(struct, dict):
+            return list(struct)
         n = len(self._output_slots) if self._steps else 1
-        return [f"output_{i + 1}" for i in range(n)] if n > 1 else ["output_1"]
+        return [f"output_{i + 1}" for i in range(n)]
 
     @output_names.setter
     def output_names(self, value: list) -> None:
@@ -596,9 +607,12 @@ def _sum_grads(layer: Layer, totals: dict | None) -> dict:
 
 
 def _structure(out: Any) -> Any:
+    """The shape of call()'s return value: a dict's keys, a tuple or list's length."""
     if isinstance(out, dict):
         return {k: None for k in out}
-    if isinstance(out, (list, tuple)):
+    if isinstance(out, tuple):
+        return (None,) * len(out)
+    if isinstance(out, list):
         return [None] * len(out)
     return None
 

@@ -87,10 +87,22 @@ class Trainer:
         weights = _per_output(specs.loss_weights, names, "loss_weights", broadcast=True)
         metric_lists = _metrics_per_output(specs.metrics, names, "metrics")
         weighted_lists = _metrics_per_output(specs.weighted_metrics, names, "weighted_metrics")
+        # A subclassed model's outputs have no names: Keras 3 then names each output's loss
+        # after its loss function and leaves the metric names bare.
+        anonymous = not getattr(self, "_graph", False) and not isinstance(
+            getattr(self, "_call_outputs_struct", None), dict)
         outs = []
+        used: dict[str, int] = {}
         for k in range(n):
             loss_obj = None if loss_list[k] is None else losses.get(loss_list[k])
-            prefix = f"{names[k]}_" if n > 1 else ""
+            prefix = f"{names[k]}_" if n > 1 and not anonymous else ""
+            loss_log = f"{names[k]}_loss" if not anonymous or loss_obj is None else \
+                f"{loss_obj.name}_loss"
+            if loss_log in used:
+                used[loss_log] += 1
+                loss_log = f"{loss_log}_{used[loss_log]}"
+            else:
+                used[loss_log] = 0
             ms = [metrics_mod.get(m) for m in metric_lists[k]]
             wms = [metrics_mod.get(m) for m in weighted_lists[k]]
             for m in ms + wms:
@@ -101,7 +113,7 @@ class Trainer:
                     m._log_name = prefix + "weighted_" + m.name
             outs.append(SimpleNamespace(name=names[k], loss=loss_obj, weight=weights[k],
                                         metrics=ms, weighted=wms, loss_total=0.0,
-                                        loss_count=0))
+                                        loss_count=0, loss_log=loss_log))
         if all(o.loss is None for o in outs):
             if specs.loss is None:
                 outs = outs         # no loss: evaluate/fit will say so
@@ -129,7 +141,7 @@ class Trainer:
     def metrics_names(self) -> list[str]:
         names = ["loss"]
         if len(self._outs) > 1:
-            names += [f"{o.name}_loss" for o in self._outs if o.loss is not None]
+            names += [o.loss_log for o in self._outs if o.loss is not None]
         for o in self._outs:
             names += [m._log_name for m in o.metrics + o.weighted]
         return names
@@ -690,8 +702,7 @@ class Trainer:
         if len(self._outs) > 1:
             for o in self._outs:
                 if o.loss is not None:
-                    logs[f"{o.name}_loss"] = o.loss_total / o.loss_count if o.loss_count \
-                        else 0.0
+                    logs[o.loss_log] = o.loss_total / o.loss_count if o.loss_count else 0.0
         for o in self._outs:
             for m in o.metrics + o.weighted:
                 r = m.result()
@@ -703,7 +714,7 @@ class Trainer:
         names first found), the per-output losses, then the rest by name."""
         names = ["loss"] + [m.name for o in self._outs for m in o.metrics + o.weighted]
         if len(self._outs) > 1:
-            names += [f"{o.name}_loss" for o in self._outs if o.loss is not None]
+            names += [o.loss_log for o in self._outs if o.loss is not None]
         values = [logs[n] for n in names if n in logs]
         used = {n for n in names if n in logs}
         values += [logs[k] for k in sorted(logs) if k not in used]
