@@ -78,6 +78,7 @@ class Model(Trainer, Layer):
         Layer.__init__(self, trainable=trainable, name=name or backend.unique_name(default))
         Trainer.__init__(self)
         self._graph = False
+        self._chain = False
         self._steps: list = []
         if graph_mode:
             self._init_graph(inputs, outputs)
@@ -132,6 +133,17 @@ class Model(Trainer, Layer):
             for i in step.ins:
                 consumers[i] = consumers.get(i, 0) + 1
         self._consumers = consumers
+        # The chain special case (a Sequential; a functional model without branches): each
+        # step reads the previous step's output. Its walk is a plain loop over the layers.
+        slot = self._input_slots[0] if len(self._input_slots) == 1 else None
+        chain = slot is not None and not self._uses_masks
+        for step in self._steps:
+            if not chain:
+                break
+            chain = (step.ins == [slot] and not step.list_in and not step.list_out and
+                     not step.shared and consumers.get(slot) == 1)
+            slot = step.outs[0]
+        self._chain = chain and self._output_slots == [slot]
         self._reset_compiled_state()
 
     def _walk_leaves(self) -> list:
@@ -307,6 +319,14 @@ class Model(Trainer, Layer):
                       preset: tuple | None = None) -> list:
         """Run the steps from `start`: the inputs (or `preset` = (slot, value), the output of
         the steps before `start`) in, the model's outputs out."""
+        if self._chain:
+            x = xs[0] if preset is None else preset[1]
+            for step in self._steps[start:] if start else self._steps:
+                tr = training if step.training is None else step.training
+                x = step.layer.forward(x, training=tr)
+                if step.activity is not None and tr:
+                    graph.add_activity_penalty(step, x)
+            return [x]
         vals = [None] * self._n_slots
         if preset is None:
             for slot, x in zip(self._input_slots, xs):
@@ -422,6 +442,8 @@ class Model(Trainer, Layer):
                        want_slot: int | None = None) -> Any:
         """dL/d(outputs) back through the steps (down to `stop`); returns dL/d(inputs) when
         `need_input_grads`, or the gradient in `want_slot`."""
+        if self._chain and self._graph:
+            return self._chain_backward(out_grads[0], need_input_grads, stop)
         g: list = [None] * self._n_slots
         for slot, d in zip(self._output_slots, out_grads):
             if d is not None:
@@ -467,11 +489,30 @@ class Model(Trainer, Layer):
             return g[want_slot]
         return [g[s] for s in self._input_slots] if need_input_grads else None
 
+    def _chain_backward(self, dy: Any, need_input_grads: bool, stop: int) -> Any:
+        """The walk back along a chain: each layer hands dL/d(its input) to the one before;
+        it stops at the first layer with nothing to train before it (no dx needed there)."""
+        steps = self._steps
+        for index in range(len(steps) - 1, stop - 1, -1):
+            step = steps[index]
+            if step.skip and not need_input_grads:
+                return None
+            layer = step.layer
+            if step.activity is not None:
+                dy = graph.activity_gradient(step, dy)
+            layer.needs_input_grad = step.needs_dx or need_input_grads
+            dy = layer.backward(dy, skip_activation=True) if step.fused else layer.backward(dy)
+            layer.needs_input_grad = True
+            if dy is None:
+                return None
+        return [dy] if need_input_grads else dy
+
     # ================================================================ inputs / outputs
     def _input_dtype(self, i: int) -> Any:
+        """The float type input i is cast to (None: an integer input, kept as it is)."""
         if self._graph:
-            dtype = self.inputs[i].dtype
-            return dtype if xp.dtype(dtype).kind == "f" else None
+            dtype = self._graph_inputs[i].dtype
+            return dtype if dtype in _FLOAT_TYPES else None
         return self.dtype
 
     def _standardize_inputs(self, x: Any) -> list:
@@ -588,6 +629,9 @@ class Functional(Model):
 
 
 # ==================================================================== helpers
+_FLOAT_TYPES = {"float16", "bfloat16", "float32", "float64"}
+
+
 def recording_active() -> bool:
     from ..layers import layer as layer_module
     return layer_module._recorder is not None

@@ -370,6 +370,7 @@ class Trainer:
                 fused.append(k)
         self._fused_outputs = tuple(fused)
         s = self._setup
+        s.leaves = leaves
         s.param_refs = [(l, n) for l in leaves if l.trainable for n in l._trainable_names]
         s.params = [l._weights[n] for l, n in s.param_refs]
         s.regularized = [l for l in leaves if l._regularizers]
@@ -948,9 +949,13 @@ class Trainer:
         return xs, ys, w
 
     def _trainable_state(self) -> tuple:
-        return tuple(l.trainable for l in self._flatten_layers())
+        """The layers' trainable flags (freezing one after a step changes the parameters)."""
+        return tuple(l._trainable for l in self._setup.leaves)
 
     def _batch_result(self, return_dict: bool) -> Any:
+        if not return_dict and len(self._outs) == 1 and not (self._outs[0].metrics or
+                                                             self._outs[0].weighted):
+            return self._loss_total / self._loss_count        # only the loss: a float
         logs = self._logs()
         if return_dict:
             return logs
