@@ -28,6 +28,15 @@ _LAYER_FOR = {
     "*": "layers.Multiply()([a, b])", "@": "layers.Dot(axes=...)([a, b])",
     "/": "a Rescaling layer or a Lambda layer", "**": "a Lambda layer",
     "neg": "layers.Rescaling(-1.0)", "[]": "layers.Cropping1D/2D, Reshape or a Lambda layer",
+    "np.add": "layers.Add()([a, b])", "np.subtract": "layers.Subtract()([a, b])",
+    "np.multiply": "layers.Multiply()([a, b])", "np.maximum": "layers.Maximum()([a, b])",
+    "np.minimum": "layers.Minimum()([a, b])", "np.matmul": "layers.Dot(axes=...)([a, b])",
+    "np.dot": "layers.Dot(axes=...)([a, b])",
+    "np.concatenate": "layers.Concatenate(axis=...)([a, b])",
+    "np.stack": "layers.Concatenate(axis=...)([a, b]) after a Reshape",
+    "np.reshape": "layers.Reshape(target_shape)", "np.mean": "a pooling layer (e.g. "
+    "layers.GlobalAveragePooling1D)", "np.tanh": "layers.Activation('tanh')",
+    "np.exp": "layers.Activation('exponential')",
 }
 
 
@@ -135,13 +144,27 @@ class Node:
 
 
 def flatten(structure: Any) -> list:
-    """The leaves of a tensor, a list/tuple of tensors or a dict of them, in order (a dict in
-    insertion order)."""
+    """The leaves of a tensor, a list/tuple of tensors or a dict of them, in order; a dict's
+    values in the order of their sorted keys, as Keras flattens them."""
     if isinstance(structure, dict):
-        return [leaf for v in structure.values() for leaf in flatten(v)]
+        return [leaf for k in sorted(structure) for leaf in flatten(structure[k])]
     if isinstance(structure, (list, tuple)):
         return [leaf for v in structure for leaf in flatten(v)]
     return [structure]
+
+
+def pack_like(structure: Any, leaves: list) -> Any:
+    """``flatten``'s inverse: the leaves put back in `structure`'s shape (a dict keeps its
+    own key order)."""
+    if isinstance(structure, dict):
+        keys = sorted(structure)
+        by_key = dict(zip(keys, leaves))
+        return {k: by_key[k] for k in structure}
+    if isinstance(structure, tuple):
+        return tuple(leaves)
+    if isinstance(structure, list):
+        return list(leaves)
+    return leaves[0]
 
 
 def is_symbolic(structure: Any) -> bool:

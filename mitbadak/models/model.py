@@ -26,7 +26,7 @@ from typing import Any
 from .. import backend
 from ..backend import xp
 from ..layers.layer import Layer, set_recorder, takes_mask
-from ..layers.node import KerasTensor, dummy_array, flatten, shape_str
+from ..layers.node import KerasTensor, dummy_array, flatten, pack_like, shape_str
 from . import graph, recording
 from .trainer import Trainer
 
@@ -215,14 +215,15 @@ class Model(Trainer, Layer):
 
     @property
     def input(self) -> Any:
+        """The symbolic input(s), in the structure the model was made with."""
         if self._graph:
-            return self.inputs[0] if len(self.inputs) == 1 else list(self.inputs)
+            return self._inputs_struct
         return Layer.input.fget(self)
 
     @property
     def output(self) -> Any:
         if self._graph:
-            return self.outputs[0] if len(self.outputs) == 1 else list(self.outputs)
+            return self._outputs_struct
         return Layer.output.fget(self)
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
@@ -560,14 +561,7 @@ class Model(Trainer, Layer):
     def _pack_outputs(self, outs: list) -> Any:
         """Outputs in the structure the model was built with (an array, a list, a dict)."""
         struct = self._outputs_struct if self._graph else self._call_outputs_struct
-        outs = [backend.to_numpy(o) for o in outs]
-        if isinstance(struct, dict):
-            return dict(zip(struct.keys(), outs))
-        if isinstance(struct, tuple):
-            return tuple(outs)
-        if isinstance(struct, list):
-            return list(outs)
-        return outs[0]
+        return pack_like(struct, [backend.to_numpy(o) for o in outs])
 
     @property
     def output_names(self) -> list[str]:

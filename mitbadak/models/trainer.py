@@ -189,7 +189,8 @@ class Trainer:
         if expected is None:
             return a[:, None] if a.ndim == 1 else a
         if a.ndim == len(expected) - 1:
-            if a.ndim > 1 and all(e is None or e == g for e, g in zip(expected[1:], a.shape)):
+            if (a.ndim > 1 or expected[-1] != 1) and all(
+                    e is None or e == g for e, g in zip(expected[1:], a.shape)):
                 raise ValueError(
                     f"{what}: x has shape {tuple(a.shape)}, which is ONE sample of the model's "
                     f"input {_shape_text(expected)}: the batch axis is missing. Pass a batch of "
@@ -243,7 +244,7 @@ class Trainer:
                 loss = self._outs[k].loss if k < len(self._outs) else None
                 raise TypeError(
                     f"{what}: the labels{_for_output(names, k)} are {_kind_text(a)} (e.g. "
-                    f"{a.reshape(-1)[0]!r}); the loss "
+                    f"{a.reshape(-1)[0].item()!r}); the loss "
                     f"{getattr(loss, 'name', '')!r} needs numbers. Encode them as class ids: "
                     f"classes, y_ids = np.unique(y, return_inverse=True) (y_ids are 0 .. K-1), "
                     f"then use 'sparse_categorical_crossentropy' with Dense(K, "
