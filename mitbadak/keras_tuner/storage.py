@@ -1,0 +1,120 @@
+"""Where a search lives: which Optuna storage, opened how.
+
+In order: the tuner's ``storage=`` argument (a URL or an Optuna storage object), the
+environment variable ``MITBADAK_TUNER_STORAGE``, and by default an SQLite file
+``directory/project_name/study.db`` (nothing to start). A URL names a database that every
+worker can reach (``postgresql://user:password@host/db``, ``mysql+pymysql://...``), or a journal
+file on a shared disk (``journal:///shared/search.log``).
+
+Databases get Optuna's heartbeats: a running trial writes one every ``heartbeat_interval``
+seconds, and a trial silent for ``grace_period`` seconds (its worker died) is marked failed by
+the next worker that looks. Journal files have no heartbeats in Optuna, so there a killed
+worker's trial stays RUNNING.
+"""
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import optuna
+
+ENV_STORAGE = "MITBADAK_TUNER_STORAGE"
+ENV_HEARTBEAT = "MITBADAK_TUNER_HEARTBEAT_INTERVAL"
+ENV_GRACE = "MITBADAK_TUNER_GRACE_PERIOD"
+DEFAULT_HEARTBEAT = 10.0     # seconds between heartbeats of a running trial
+DEFAULT_GRACE = 60.0         # silence after which a running trial is declared dead
+SQLITE_FILE = "study.db"
+
+
+def masked(url: str) -> str:
+    """The URL with its password replaced by ***, for messages."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def _seconds(value: Any, env: str, default: float, what: str) -> float:
+    if value is None:
+        value = os.environ.get(env) or default
+    try:
+        value = float(value)
+    except ValueError:
+        raise ValueError(f"{what} must be a number of seconds; got {value!r} "
+                         f"(from {env}?).") from None
+    if value <= 0:
+        raise ValueError(f"{what} must be > 0 seconds; got {value}.")
+    return value
+
+
+def _stale_callback(max_retries: int) -> Any:
+    """Optuna's callback that queues a dead worker's trial again (same hyperparameters)."""
+    cls = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None) \
+        or optuna.storages.RetryFailedTrialCallback
+    return cls(max_retry=max_retries)
+
+
+def _rdb(url: str, heartbeat: float, grace: float, max_retries: int) -> Any:
+    engine_kwargs: dict = {}
+    if url.startswith("sqlite"):
+        # Workers on one file wait for each other's writes rather than failing at once.
+        engine_kwargs["connect_args"] = {"timeout": 60}
+    else:
+        engine_kwargs["pool_pre_ping"] = True          # survive a restarted server
+    callback_kw = ("heartbeat_stale_trial_callback"
+                   if hasattr(optuna.storages, "RetryHeartbeatStaleTrialCallback")
+                   else "failed_trial_callback")
+    kwargs = {"heartbeat_interval": heartbeat, "grace_period": grace}
+    if max_retries > 0:
+        kwargs[callback_kw] = _stale_callback(max_retries)
+    return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
+
+
+def open_storage(storage: Any, project_dir: str, heartbeat_interval: Any = None,
+                 grace_period: Any = None, max_retries_per_trial: int = 0) -> tuple[Any, str]:
+    """(an Optuna storage, a short description for messages)."""
+    if storage is None:
+        storage = os.environ.get(ENV_STORAGE) or None
+    if storage is not None and not isinstance(storage, str):
+        return storage, type(storage).__name__          # the user's own storage object
+    heartbeat = _seconds(heartbeat_interval, ENV_HEARTBEAT, DEFAULT_HEARTBEAT,
+                         "heartbeat_interval")
+    grace = _seconds(grace_period, ENV_GRACE, DEFAULT_GRACE, "grace_period")
+    if grace <= heartbeat:
+        raise ValueError(f"grace_period ({grace} s) must be longer than heartbeat_interval "
+                         f"({heartbeat} s), or live trials would be declared dead.")
+    if storage is None:
+        os.makedirs(project_dir, exist_ok=True)
+        url = "sqlite:///" + os.path.abspath(os.path.join(project_dir, SQLITE_FILE))
+    else:
+        url = storage
+    if url.startswith("journal:"):
+        path = url[len("journal:"):]
+        path = path[2:] if path.startswith("//") else path
+        if not path:
+            raise ValueError(f"storage={url!r}: give the journal file, e.g. "
+                             f"'journal:///shared/search.log'.")
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        backend = optuna.storages.journal.JournalFileBackend(path)
+        return optuna.storages.JournalStorage(backend), f"journal file {path}"
+    try:
+        rdb = _rdb(url, heartbeat, grace, max_retries_per_trial)
+    except ModuleNotFoundError as err:
+        hint = ("pip install 'mitbadak[tune-pg]' (psycopg2-binary)" if url.startswith("postgres")
+                else f"install the database driver {err.name!r}")
+        raise ModuleNotFoundError(f"The tuner's storage {masked(url)} needs the driver "
+                                  f"{err.name!r}: {hint}.") from err
+    except Exception as err:
+        raise ConnectionError(
+            f"Could not open the tuner's storage {masked(url)}: {type(err).__name__}: "
+            f"{str(err).strip().splitlines()[0] if str(err).strip() else ''}. Check that the "
+            f"database server is running and reachable from this machine, and the URL's user, "
+            f"password, host, port and database name (create the database first, e.g. "
+            f"`createdb NAME`); or unset storage= / {ENV_STORAGE} to use a local SQLite file."
+        ) from err
+    where = "SQLite file " + url[len("sqlite:///"):] if url.startswith("sqlite") else masked(url)
+    return rdb, where
+
+
+def heartbeat_interval(storage: Any) -> float | None:
+    """The storage's heartbeat interval, or None when it has no heartbeats."""
+    get = getattr(storage, "get_heartbeat_interval", None)
+    return get() if get is not None else None
