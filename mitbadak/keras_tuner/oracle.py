@@ -36,7 +36,7 @@ from . import errors
 from .hyperparameters import (Boolean, Choice, Fixed, Float, HyperParameter, HyperParameters,
                               Int, deserialize, serialize)
 from .objective import create_objective
-from .storage import heartbeat_interval, open_storage
+from .storage import heartbeat_interval, open_storage, quiet as _quiet
 from .trial import (ATTR_MESSAGE, ATTR_RESIGNED, ATTR_VALUES, ATTR_WORKER, Trial)
 
 STUDY_SPACE = "mitbadak:space"
@@ -409,7 +409,7 @@ class Oracle:
 
     def _resign(self, ot: Any, reason: str, beat: _Heartbeat) -> None:
         ot.set_user_attr(ATTR_RESIGNED, reason)
-        if "grid_id" in ot.system_attrs:
+        if "grid_id" in ot.storage.get_trial_system_attrs(ot._trial_id):
             # Let Optuna's GridSampler hand this grid point out again.
             ot.storage.set_trial_system_attr(ot._trial_id, "grid_id", -1)
         with _quiet():
@@ -506,26 +506,6 @@ class Oracle:
             return None
         done = sum(t.state in self.done_states for t in self.study.get_trials(deepcopy=False))
         return max(0, budget - done)
-
-
-class _quiet:
-    """Silence Optuna's experimental-feature warnings and its per-trial INFO lines (the tuner
-    prints its own progress)."""
-
-    def __enter__(self) -> None:
-        self._w = warnings.catch_warnings()
-        self._w.__enter__()
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        warnings.filterwarnings("ignore", message=".*GridSampler.*")
-        # Optuna warns that heartbeats are meant for study.optimize; the oracle runs them
-        # itself (see _Heartbeat), the ask/tell way.
-        warnings.filterwarnings("ignore", message="Heartbeat of storage")
-        self._level = optuna.logging.get_verbosity()
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-    def __exit__(self, *exc: Any) -> None:
-        optuna.logging.set_verbosity(self._level)
-        self._w.__exit__(*exc)
 
 
 # ------------------------------------------------------------------ the four oracles

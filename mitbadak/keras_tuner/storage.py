@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from typing import Any
 
 import optuna
@@ -65,7 +66,8 @@ def _rdb(url: str, heartbeat: float, grace: float, max_retries: int) -> Any:
     kwargs = {"heartbeat_interval": heartbeat, "grace_period": grace}
     if max_retries > 0:
         kwargs[callback_kw] = _stale_callback(max_retries)
-    return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
+    with quiet():        # heartbeats are flagged experimental by Optuna
+        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
 
 
 def open_storage(storage: Any, project_dir: str, heartbeat_interval: Any = None,
@@ -97,11 +99,13 @@ def open_storage(storage: Any, project_dir: str, heartbeat_interval: Any = None,
         return optuna.storages.JournalStorage(backend), f"journal file {path}"
     try:
         rdb = _rdb(url, heartbeat, grace, max_retries_per_trial)
-    except ModuleNotFoundError as err:
-        hint = ("pip install 'mitbadak[tune-pg]' (psycopg2-binary)" if url.startswith("postgres")
-                else f"install the database driver {err.name!r}")
-        raise ModuleNotFoundError(f"The tuner's storage {masked(url)} needs the driver "
-                                  f"{err.name!r}: {hint}.") from err
+    except ImportError as err:          # Optuna's words for a missing database driver
+        hint = ("pip install 'mitbadak[tune-pg]' (psycopg; or name another driver in the URL, "
+                "e.g. postgresql+psycopg2://...)" if url.startswith("postgres")
+                else "install the database driver that the URL names (e.g. "
+                     "mysql+pymysql:// needs pymysql)")
+        raise ImportError(f"The tuner's storage {masked(url)} needs a database driver that is "
+                          f"not installed: {hint}.") from err
     except Exception as err:
         raise ConnectionError(
             f"Could not open the tuner's storage {masked(url)}: {type(err).__name__}: "
@@ -118,3 +122,25 @@ def heartbeat_interval(storage: Any) -> float | None:
     """The storage's heartbeat interval, or None when it has no heartbeats."""
     get = getattr(storage, "get_heartbeat_interval", None)
     return get() if get is not None else None
+
+
+class quiet:
+    """Silence Optuna's experimental-feature warnings and its per-trial INFO lines (the tuner
+    prints its own progress)."""
+
+    def __enter__(self) -> None:
+        self._w = warnings.catch_warnings()
+        self._w.__enter__()
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        warnings.filterwarnings("ignore", message=".*GridSampler.*")
+        # Optuna warns that heartbeats are meant for study.optimize; the oracle runs them
+        # itself (see _Heartbeat), the ask/tell way.
+        warnings.filterwarnings("ignore", message="Heartbeat of storage")
+        self._level = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    def __exit__(self, *exc: Any) -> None:
+        optuna.logging.set_verbosity(self._level)
+        self._w.__exit__(*exc)
+
+
