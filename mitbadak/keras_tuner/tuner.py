@@ -75,7 +75,9 @@ class TunerCallback(Callback):
             if self.execution == 0 and ot is not None:
                 # The step is the number of epochs trained: Hyperband's resource.
                 ot.report(float(objective.get_value(logs)), epoch + 1)
-                if self.tuner._prunes and ot.should_prune():
+                # After the last epoch there is nothing left to save: the trial is complete.
+                last = epoch + 1 >= (self.params or {}).get("epochs", math.inf)
+                if self.tuner._prunes and not last and ot.should_prune():
                     self.tuner._pruned.add(self.trial.number)
                     self.model.stop_training = True
         self.tuner.on_epoch_end(self.trial, self.model, epoch, logs=logs)
