@@ -132,7 +132,9 @@ class Numerical(HyperParameter):
 
     def _n_steps(self) -> int:
         if self.sampling == "linear":
-            return int((self.max_value - self.min_value) // self.step) + 1
+            # With a tolerance: 0.5 // 0.1 is 4.0 in floating point, and the documented
+            # values of Float(0, 1, step=0.2) end at 1.0.
+            return int(math.floor((self.max_value - self.min_value) / self.step + 1e-9)) + 1
         return int(math.log(self.max_value / self.min_value, self.step) + 1e-8) + 1
 
     def stepped_values(self) -> list:

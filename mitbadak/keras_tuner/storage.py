@@ -50,7 +50,8 @@ def _stale_callback(max_retries: int) -> Any:
     """Optuna's callback that queues a dead worker's trial again (same hyperparameters)."""
     cls = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None) \
         or optuna.storages.RetryFailedTrialCallback
-    return cls(max_retry=max_retries)
+    with quiet():
+        return cls(max_retry=max_retries)
 
 
 def _rdb(url: str, heartbeat: float, grace: float, max_retries: int) -> Any:

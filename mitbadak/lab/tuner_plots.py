@@ -58,6 +58,7 @@ def plot_tuner_objective(search: Any, path: Any = None) -> Any:
     if xs:
         ax.step(xs, ys, where="post", color="C3", label="best so far")
     ax.set_xlabel("trial")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel(oracle.objective.name)
     ax.set_title(f"{oracle.objective.name} over trials ({oracle.objective.direction})")
     ax.legend()
@@ -144,6 +145,7 @@ def plot_tuner_learning_curves(search: Any, metric: str | None = None, path: Any
         else:
             ax.plot(epochs, curve, color="C0", alpha=0.5, lw=1, marker=".")
     ax.set_xlabel("epoch")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel(metric)
     ax.set_title(f"{metric} per epoch, one line per trial")
     ax.grid(alpha=0.3)
