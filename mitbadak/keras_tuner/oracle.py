@@ -37,7 +37,7 @@ from .hyperparameters import (Boolean, Choice, Fixed, Float, HyperParameter, Hyp
                               Int, deserialize, serialize)
 from .objective import create_objective
 from .storage import heartbeat_interval, open_storage, quiet as _quiet
-from .trial import (ATTR_MESSAGE, ATTR_RESIGNED, ATTR_VALUES, ATTR_WORKER, Trial)
+from .trial import ATTR_MESSAGE, ATTR_RESIGNED, ATTR_VALUES, Trial
 
 STUDY_SPACE = "mitbadak:space"
 STUDY_OBJECTIVE = "mitbadak:objective"
@@ -364,9 +364,7 @@ class Oracle:
             beat = _Heartbeat(self.storage, ot._trial_id).start()
             try:
                 values = self._sample(ot)
-                ot.set_user_attr(ATTR_VALUES, values)
-                ot.set_user_attr(ATTR_WORKER, self._worker)
-                reason = self._conflict(ot.number, _canonical(values), budget)
+                reason = self._conflict(ot.number, ot.params, budget)
             except BaseException:
                 self._tell_failed(ot, "the trial could not start", beat)
                 raise
@@ -392,7 +390,9 @@ class Oracle:
                 values[hp.name] = hp.value if isinstance(hp, Fixed) else suggest(ot, hp)
         return values
 
-    def _conflict(self, number: int, values: dict, budget: int | None) -> str | None:
+    def _conflict(self, number: int, params: dict, budget: int | None) -> str | None:
+        """Why this new trial must give way, or None. ``params`` are its Optuna parameters
+        (the suggest_* calls above wrote them, so the other workers can see them)."""
         live = [t for t in self.study.get_trials(deepcopy=False) if t.number != number
                 and (t.state in self.done_states or t.state in (TrialState.RUNNING,
                                                                  TrialState.PRUNED))
@@ -402,9 +402,10 @@ class Oracle:
                        or t.state == TrialState.RUNNING]
             if len(counted) >= budget:
                 return f"one too many: {budget} trials already run or finished"
-        for t in live:
-            if t.user_attrs.get(ATTR_VALUES) == values:
-                return f"duplicate of trial {t.number}"
+        if params:           # an empty space (not discovered yet) has nothing to repeat
+            for t in live:
+                if t.params == params:
+                    return f"duplicate of trial {t.number}"
         return None
 
     def _resign(self, ot: Any, reason: str, beat: _Heartbeat) -> None:

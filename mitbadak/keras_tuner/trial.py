@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-# The user attributes a mitbadak search writes on each Optuna trial.
+# The user attributes a mitbadak search writes on each Optuna trial when it ends (two
+# writes: each storage write is a database commit, and a search of one-epoch trials should
+# spend its time in fit). Tunable values are Optuna parameters as well.
 ATTR_VALUES = "hyperparameters"       # {name: value} of the active hyperparameters
-ATTR_HISTORY = "history"              # one {metric: [per-epoch values]} per execution
-ATTR_BEST_STEP = "best_epoch"         # the epoch of the score (0-based, as KerasTuner)
-ATTR_CHECKPOINT = "checkpoint"        # where the best epoch's weights were saved
-ATTR_ARTIFACT = "checkpoint_artifact_id"   # the same file in the Optuna artifact store
-ATTR_INPUT_SHAPE = "input_shape"      # to build the model again before loading weights
-ATTR_WORKER = "worker"                # host:pid that ran it
+ATTR_RESULT = "result"                # {"best_epoch": the epoch of the score (0-based, as
+#   KerasTuner), "history": one {metric: [per-epoch values]} per execution, "checkpoint":
+#   where the best epoch's weights were saved, "checkpoint_artifact_id": the same file in
+#   the Optuna artifact store, "input_shape": to build the model before loading them,
+#   "worker": host:pid that ran it}
 ATTR_MESSAGE = "message"              # why it failed
 ATTR_RESIGNED = "resigned"            # started but given up (a duplicate, or one too many)
 
@@ -79,8 +80,9 @@ class Trial:
         self.trial_id = f"{number:0{width}d}"
         self.hyperparameters = hyperparameters
         self.score = frozen.value if state in ("COMPLETE", "PRUNED") else None
-        self.best_step = int(attrs.get(ATTR_BEST_STEP, 0) or 0)
-        self.history = attrs.get(ATTR_HISTORY) or [{}]
+        self.result = attrs.get(ATTR_RESULT) or {}
+        self.best_step = int(self.result.get("best_epoch", 0) or 0)
+        self.history = self.result.get("history") or [{}]
         self.metrics = MetricsTracker(self.history[0] if self.history else {}, objective)
         self.status = _STATUS.get(state, state)
         self.message = attrs.get(ATTR_MESSAGE)

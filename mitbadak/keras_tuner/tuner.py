@@ -24,8 +24,7 @@ from . import errors
 from .display import Display
 from .hypermodel import get_hypermodel
 from .objective import DefaultObjective, MultiObjective, Objective
-from .trial import (ATTR_ARTIFACT, ATTR_BEST_STEP, ATTR_CHECKPOINT, ATTR_HISTORY,
-                    ATTR_INPUT_SHAPE, ATTR_VALUES, Trial)
+from .trial import ATTR_RESULT, ATTR_VALUES, Trial
 
 CHECKPOINT = "checkpoint.weights.h5"
 
@@ -312,7 +311,7 @@ class Tuner:
                 return self._end(trial, "INVALID", None, attrs,
                                  f"The objective {self.oracle.objective.name} is NaN.")
             status = "STOPPED" if trial.number in self._pruned else "COMPLETED"
-            trial.score, trial.best_step = score, attrs[ATTR_BEST_STEP]
+            trial.score, trial.best_step = score, attrs[ATTR_RESULT]["best_epoch"]
             return self._end(trial, status, score, attrs)
         except errors.FatalError:
             self._end(trial, "FAILED", None, self._trial_attrs(trial, 0), traceback.format_exc())
@@ -342,19 +341,19 @@ class Tuner:
         return retried
 
     def _trial_attrs(self, trial: Trial, best_step: int) -> dict:
-        attrs = {ATTR_VALUES: trial.hyperparameters.values, ATTR_BEST_STEP: best_step,
-                 ATTR_HISTORY: self._epoch_logs.get(trial.number, [])}
+        result = {"best_epoch": best_step, "history": self._epoch_logs.get(trial.number, []),
+                  "worker": self.oracle._worker}
         path = os.path.abspath(self._get_checkpoint_fname(trial.trial_id))
         if os.path.exists(path):
-            attrs[ATTR_CHECKPOINT] = path
+            result["checkpoint"] = path
             if self.artifact_store is not None:
-                attrs[ATTR_ARTIFACT] = optuna.artifacts.upload_artifact(
+                result["checkpoint_artifact_id"] = optuna.artifacts.upload_artifact(
                     artifact_store=self.artifact_store, file_path=path,
                     study_or_trial=trial.optuna_trial)
         shape = self._input_shape.pop(trial.number, None)
         if shape is not None:
-            attrs[ATTR_INPUT_SHAPE] = shape
-        return attrs
+            result["input_shape"] = shape
+        return {ATTR_VALUES: trial.hyperparameters.values, ATTR_RESULT: result}
 
     def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
         """Build and fit the model ``executions_per_trial`` times; returns the Histories.
@@ -417,11 +416,11 @@ class Tuner:
     def _checkpoint_for(self, trial: Trial) -> str:
         """A local path to the trial's weights: its own file, or one fetched from the
         artifact store. Raises FileNotFoundError saying what to configure."""
-        attrs = trial.frozen.user_attrs if trial.frozen is not None else {}
-        saved = attrs.get(ATTR_CHECKPOINT)
+        attrs = trial.result
+        saved = attrs.get("checkpoint")
         if saved and os.path.exists(saved):
             return saved
-        artifact = attrs.get(ATTR_ARTIFACT)
+        artifact = attrs.get("checkpoint_artifact_id")
         if artifact and self.artifact_store is not None:
             local = os.path.join(self.get_trial_dir(trial.trial_id), "artifact_" + CHECKPOINT)
             if not os.path.exists(local):
@@ -446,7 +445,7 @@ class Tuner:
         """The trial's model with the weights of its best epoch."""
         path = self._checkpoint_for(trial)
         model = self._try_build(trial.hyperparameters.copy())
-        shape = trial.frozen.user_attrs.get(ATTR_INPUT_SHAPE) if trial.frozen else None
+        shape = trial.result.get("input_shape")
         if not getattr(model, "built", True) and shape:
             model.build(tuple(shape))
         model.load_weights(path)

@@ -95,15 +95,17 @@ def _run_search(tmp_path: Path, workers: int, storage: str | None, heartbeat: st
     read_end, write_end = os.pipe()
     doomed = _start(env, write_end)
     os.close(write_end)
-    others = [_start(env) for _ in range(workers - 1)]
-    procs = [doomed] + others
+    procs, others = [doomed], []
     try:
-        # Wait until the doomed worker is inside a trial, then kill it there.
+        # Wait until the doomed worker is inside its first trial (else the others might
+        # finish the search before it gets one), start the others, and kill it there.
         ready, _, _ = select.select([read_end], [], [], TIMEOUT)
         if not (ready and os.read(read_end, 100)):
             doomed.kill()
             raise AssertionError("the worker never reached its first epoch:\n"
                                  + "\n".join(doomed.communicate(timeout=TIMEOUT)))
+        others = [_start(env) for _ in range(workers - 1)]
+        procs += others
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(TIMEOUT)
         outputs = []

@@ -182,7 +182,7 @@ def test_weights_from_the_artifact_store_when_the_file_is_gone(tmp_path, xy):
                      directory=str(tmp_path / "w"), project_name="a")
     quiet(tuner.search, x, y, **kw)
     best = tuner.oracle.get_best_trials(1)[0]
-    os.remove(best.frozen.user_attrs["checkpoint"])        # as on a machine that lacks it
+    os.remove(best.result["checkpoint"])        # as on a machine that lacks it
     with pytest.raises(FileNotFoundError, match="artifact_store="):
         tuner.get_best_models(1)
 
@@ -193,7 +193,7 @@ def test_weights_from_the_artifact_store_when_the_file_is_gone(tmp_path, xy):
     quiet(tuner.search, x, y, **kw)
     best = tuner.oracle.get_best_trials(1)[0]
     reference = tuner.get_best_models(1)[0].get_weights()
-    os.remove(best.frozen.user_attrs["checkpoint"])
+    os.remove(best.result["checkpoint"])
     model = tuner.get_best_models(1)[0]
     for a, b in zip(model.get_weights(), reference):
         np.testing.assert_array_equal(a, b)
