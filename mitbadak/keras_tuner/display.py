@@ -86,5 +86,9 @@ class Display:
         print()
         best = self.oracle.get_best_trials(1)
         score = best[0].score if best and best[0].status == "COMPLETED" else None
+        # This trial may still be on its way to the storage (recorded in the background).
+        if trial.status == "COMPLETED" and trial.score is not None and (
+                score is None or self.oracle.objective.better_than(trial.score, score)):
+            score = trial.score
         print(f"Best {self.oracle.objective.name} So Far: {score}")
         print(f"Total elapsed time: {format_duration(now - (self.search_start or now))}")

@@ -26,6 +26,7 @@ import os
 import random
 import socket
 import threading
+import time
 import warnings
 from typing import Any, Callable
 
@@ -37,7 +38,7 @@ from .hyperparameters import (Boolean, Choice, Fixed, Float, HyperParameter, Hyp
                               Int, deserialize, serialize)
 from .objective import create_objective
 from .storage import heartbeat_interval, open_storage, quiet as _quiet
-from .trial import ATTR_MESSAGE, ATTR_RESIGNED, ATTR_VALUES, Trial
+from .trial import ATTR_MESSAGE, ATTR_RESIGNED, ATTR_RESULT, Trial
 
 STUDY_SPACE = "mitbadak:space"
 STUDY_OBJECTIVE = "mitbadak:objective"
@@ -168,19 +169,19 @@ class _Heartbeat:
 
     def start(self) -> "_Heartbeat":
         if self._interval:
+            # The first one now, so that a trial is without a heartbeat for milliseconds.
+            self._storage.record_heartbeat(self._trial_id)
             self._thread = threading.Thread(target=self._beat, daemon=True,
                                             name=f"heartbeat-{self._trial_id}")
             self._thread.start()
         return self
 
     def _beat(self) -> None:
-        while True:
+        while not self._stop.wait(self._interval):
             try:
                 self._storage.record_heartbeat(self._trial_id)
             except Exception:           # a brief database outage must not kill training
                 pass
-            if self._stop.wait(self._interval):
-                return
 
     def stop(self) -> None:
         self._stop.set()
@@ -202,6 +203,7 @@ class Oracle:
     """Base oracle: Optuna's random sampler, no pruner. Subclasses choose others."""
 
     done_states = (TrialState.COMPLETE,)
+    pipelined = True        # may claim the next trial while one trains (see Tuner.search)
 
     def __init__(self, objective: Any = None, max_trials: int | None = None,
                  hyperparameters: HyperParameters | None = None, allow_new_entries: bool = True,
@@ -228,6 +230,11 @@ class Oracle:
         self._running: dict[int, _Running] = {}
         self._max_collisions = 20           # KerasTuner's: then the space counts as exhausted
         self._worker = f"{socket.gethostname()}:{os.getpid()}"
+        self._stale_checked = -math.inf
+        # The space is read by the trial in the main thread and extended by the storage
+        # thread that records the last trial.
+        self._lock = threading.RLock()
+        self._room = 0      # free slots seen by the last check (a hint; the check decides)
 
     # -------------------------------------------------------------- what subclasses choose
     def _make_sampler(self, seed: int | None) -> Any:
@@ -294,13 +301,18 @@ class Oracle:
 
     def get_space(self) -> HyperParameters:
         """A copy of the search space, with default values."""
-        hp = self.hyperparameters.copy()
+        with self._lock:
+            hp = self.hyperparameters.copy()
         hp.values = {}
         hp.ensure_active_values()
         return hp
 
     def update_space(self, hyperparameters: HyperParameters) -> None:
         """Add the hyperparameters a build declared; shared with the other workers."""
+        with self._lock:
+            self._update_space(hyperparameters)
+
+    def _update_space(self, hyperparameters: HyperParameters) -> None:
         new = []
         for hp in hyperparameters.space:
             known = self.hyperparameters._find(hp.name, hp.conditions)
@@ -330,8 +342,45 @@ class Oracle:
         return len(str(budget)) if budget else 1
 
     def _fail_stale(self) -> None:
+        """Fail the trials of dead workers. A trial goes stale only after grace_period, so
+        looking more often than once a heartbeat interval finds nothing new."""
+        now = time.monotonic()
+        interval = heartbeat_interval(self.storage)
+        if interval and now - self._stale_checked < interval:
+            return
+        self._stale_checked = now
         with _quiet():
             optuna.storages.fail_stale_trials(self.study)
+        self._fail_orphans()
+
+    def _fail_orphans(self) -> None:
+        """Fail RUNNING trials that never wrote a heartbeat and started over grace_period ago.
+
+        Optuna's check skips trials without a heartbeat, so a worker killed between creating
+        a trial and its first heartbeat (a few milliseconds) would leave it RUNNING forever
+        and the other workers waiting for it. This reads Optuna's own tables (``trials``,
+        ``trial_heartbeats``) directly; start times are the workers' clocks.
+        """
+        rdb = self.storage
+        if not isinstance(rdb, optuna.storages.RDBStorage) or not rdb.heartbeat_interval:
+            return
+        import datetime
+
+        import sqlalchemy
+        grace = rdb.grace_period or 2 * rdb.heartbeat_interval
+        cutoff = datetime.datetime.now() - datetime.timedelta(seconds=grace)
+        query = sqlalchemy.text(
+            "SELECT t.trial_id FROM trials t LEFT JOIN trial_heartbeats h "
+            "ON h.trial_id = t.trial_id WHERE t.study_id = :study AND t.state = 'RUNNING' "
+            "AND h.trial_id IS NULL AND t.datetime_start < :cutoff")
+        with rdb.engine.connect() as conn:
+            ids = [row[0] for row in conn.execute(query, {"study": self.study._study_id,
+                                                          "cutoff": cutoff})]
+        for trial_id in ids:
+            try:
+                rdb.set_trial_state_values(trial_id, state=TrialState.FAIL)
+            except optuna.exceptions.UpdateFinishedTrialError:
+                pass                    # another worker got there first
 
     def _grid_exhausted(self) -> bool:
         return False
@@ -339,23 +388,30 @@ class Oracle:
     def _wait(self, seconds: float) -> None:
         threading.Event().wait(seconds)
 
-    def create_trial(self, tuner_id: str = "tuner0") -> Trial | None:
-        """The next trial for this worker, or None when the search is over."""
+    def create_trial(self, tuner_id: str = "tuner0", wait: bool = True) -> Trial | None:
+        """The next trial for this worker, or None when the search is over (or, with
+        wait=False, when there is nothing to claim right now)."""
         collisions = 0
         interval = heartbeat_interval(self.storage)
         while True:
             self._fail_stale()
-            trials = self.study.get_trials(deepcopy=False)
             budget = self._budget()
+            if self._room >= 2 and not self._grid_exhausted():
+                # The last check saw room for this trial and more: ask at once (one read
+                # less per trial; the check after asking still decides).
+                self._room = 0
+                trials = []
+            else:
+                trials = self.study.get_trials(deepcopy=False)
             done = sum(t.state in self.done_states for t in trials)
             running = sum(t.state == TrialState.RUNNING for t in trials)
             waiting = sum(t.state == TrialState.WAITING for t in trials)
-            if budget is not None and done >= budget:
+            if trials and budget is not None and done >= budget:
                 return None
-            if not waiting and self._grid_exhausted():
+            if trials and not waiting and self._grid_exhausted():
                 return None
             if budget is not None and done + running >= budget and not waiting:
-                if not interval:
+                if not interval or not wait:
                     return None      # no heartbeats: a dead worker's trial would never end
                 self._wait(interval)     # the last trials run elsewhere; one may die
                 continue
@@ -363,7 +419,9 @@ class Oracle:
                 ot = self.study.ask()
             beat = _Heartbeat(self.storage, ot._trial_id).start()
             try:
-                values = self._sample(ot)
+                with self._lock:
+                    values = self._sample(ot)
+                    hp = self.hyperparameters.copy()
                 reason = self._conflict(ot.number, ot.params, budget)
             except BaseException:
                 self._tell_failed(ot, "the trial could not start", beat)
@@ -371,7 +429,6 @@ class Oracle:
             if reason is None:
                 run = int(ot.user_attrs.get(ATTR_RUN, 1))
                 self._running[ot.number] = _Running(ot, beat, run)
-                hp = self.hyperparameters.copy()
                 hp.values = values
                 return Trial(ot.number, hp, self.objective, self._width(), optuna_trial=ot)
             self._resign(ot, reason, beat)
@@ -379,6 +436,8 @@ class Oracle:
                 collisions += 1
                 if collisions > self._max_collisions:
                     return None      # the space seems exhausted (KerasTuner stops too)
+            if not wait:
+                return None
             # Break the symmetry of two workers that keep giving each other way.
             self._wait(random.uniform(0, min(1.0, interval or 1.0)))
 
@@ -402,6 +461,7 @@ class Oracle:
                        or t.state == TrialState.RUNNING]
             if len(counted) >= budget:
                 return f"one too many: {budget} trials already run or finished"
+            self._room = budget - len(counted) - 1
         if params:           # an empty space (not discovered yet) has nothing to repeat
             for t in live:
                 if t.params == params:
@@ -430,12 +490,23 @@ class Oracle:
     def running(self, trial: Trial) -> _Running:
         return self._running[trial.number]
 
+    def will_retry(self, trial: Trial, status: str) -> bool:
+        """Whether ending ``trial`` with ``status`` queues it to run again."""
+        record = self._running.get(trial.number)
+        return (status == "INVALID" and record is not None
+                and record.run <= self.max_retries_per_trial)
+
+    def abandon(self, trial: Trial, reason: str) -> None:
+        """Give back a claimed trial that will not run (it leaves no trace in the views)."""
+        record = self._running.pop(trial.number)
+        self._resign(record.optuna_trial, reason, record.heartbeat)
+
     def end_trial(self, trial: Trial, status: str, score: float | None = None,
                   attrs: dict | None = None, message: str | None = None) -> bool:
         """Record a finished trial; returns True when it was queued to run again."""
+        retry = self.will_retry(trial, status)
         record = self._running.pop(trial.number)
         ot = record.optuna_trial
-        retry = False
         try:
             for key, value in (attrs or {}).items():
                 ot.set_user_attr(key, value)
@@ -447,9 +518,8 @@ class Oracle:
                 elif status == "STOPPED":
                     self.study.tell(ot, state=TrialState.PRUNED)
                 else:
-                    if status == "INVALID" and record.run <= self.max_retries_per_trial:
+                    if retry:
                         self._enqueue_retry(trial, record.run)
-                        retry = True
                     self.study.tell(ot, state=TrialState.FAIL)
         except optuna.exceptions.UpdateFinishedTrialError:
             # A worker saw no heartbeat for grace_period and failed this trial: the result
@@ -474,8 +544,9 @@ class Oracle:
 
     # -------------------------------------------------------------- reading results
     def _view(self, frozen: Any) -> Trial:
-        hp = self.hyperparameters.copy()
-        hp.values = dict(frozen.user_attrs.get(ATTR_VALUES, {}))
+        with self._lock:
+            hp = self.hyperparameters.copy()
+        hp.values = dict((frozen.user_attrs.get(ATTR_RESULT) or {}).get("hyperparameters", {}))
         return Trial(frozen.number, hp, self.objective, self._width(), frozen=frozen)
 
     @property
@@ -520,8 +591,11 @@ class BayesianOptimizationOracle(Oracle):
     KerasTuner fits a Gaussian process. Optuna's GPSampler needs PyTorch, and TPE handles the
     conditional and categorical spaces of KerasTuner models natively, so TPE it is; its first
     ``num_initial_points`` trials are random (default: 3 per hyperparameter, at least 3, as
-    KerasTuner).
+    KerasTuner). Its trials run one after the other (``pipelined = False``): each draw
+    should know every result before it.
     """
+
+    pipelined = False
 
     def __init__(self, objective: Any = None, max_trials: int = 10,
                  num_initial_points: int | None = None, alpha: float = 1e-4, beta: float = 2.6,

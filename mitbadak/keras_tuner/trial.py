@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-# The user attributes a mitbadak search writes on each Optuna trial when it ends (two
-# writes: each storage write is a database commit, and a search of one-epoch trials should
-# spend its time in fit). Tunable values are Optuna parameters as well.
-ATTR_VALUES = "hyperparameters"       # {name: value} of the active hyperparameters
-ATTR_RESULT = "result"                # {"best_epoch": the epoch of the score (0-based, as
+# The user attribute a mitbadak search writes on each Optuna trial when it ends (one write:
+# each storage write is a database commit, and a search of one-epoch trials should spend
+# its time in fit). Tunable values are Optuna parameters as well.
+ATTR_RESULT = "result"                # {"hyperparameters": {name: value} of the active
+#   hyperparameters, "best_epoch": the epoch of the score (0-based, as
 #   KerasTuner), "history": one {metric: [per-epoch values]} per execution, "checkpoint":
 #   where the best epoch's weights were saved, "checkpoint_artifact_id": the same file in
 #   the Optuna artifact store, "input_shape": to build the model before loading them,

@@ -14,6 +14,7 @@ import os
 import shutil
 import statistics
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from . import errors
 from .display import Display
 from .hypermodel import get_hypermodel
 from .objective import DefaultObjective, MultiObjective, Objective
-from .trial import ATTR_RESULT, ATTR_VALUES, Trial
+from .trial import ATTR_RESULT, Trial
 
 CHECKPOINT = "checkpoint.weights.h5"
 
@@ -277,28 +278,76 @@ class Tuner:
 
     # -------------------------------------------------------------- searching
     def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
-        """Run trials until the search's budget is spent (by all workers together)."""
+        """Run trials until the search's budget is spent (by all workers together).
+
+        The storage work around a trial (claiming the next one, recording the last one: a
+        dozen database round trips) runs on a background thread while the model trains, so
+        a search of short trials spends its time in fit. BayesianOptimization stays strictly
+        sequential: its next values should know the last result.
+        """
         if "verbose" in fit_kwargs:
             self._display.verbose = self.oracle.verbose = fit_kwargs["verbose"]
         self.on_search_begin()
+        self._queue = ThreadPoolExecutor(1, thread_name_prefix="tuner-storage") \
+            if self.oracle.pipelined else None
+        self._pending: list = []
+        prefetched = None
         failures = 0
-        while True:
+        try:
             self.pre_create_trial()
             trial = self.oracle.create_trial(self.tuner_id)
-            if trial is None:
-                break
-            self.on_trial_begin(trial)
-            retried = self._try_run_and_update_trial(trial, *fit_args, **fit_kwargs)
-            self.on_trial_end(trial)
-            if trial.status == "FAILED" and not retried:
-                failures += 1
-                if failures >= self.oracle.max_consecutive_failed_trials:
-                    raise RuntimeError(f"Number of consecutive failures exceeded the limit of "
-                                       f"{self.oracle.max_consecutive_failed_trials}.\n"
-                                       f"{trial.message or ''}")
-            elif trial.status != "FAILED":
-                failures = 0
+            while trial is not None:
+                self.on_trial_begin(trial)
+                if self._queue is not None:         # claim the next trial meanwhile
+                    prefetched = self._queue.submit(self.oracle.create_trial, self.tuner_id,
+                                                    False)
+                retried = self._try_run_and_update_trial(trial, *fit_args, **fit_kwargs)
+                self.on_trial_end(trial)
+                if trial.status == "FAILED" and not retried:
+                    failures += 1
+                    if failures >= self.oracle.max_consecutive_failed_trials:
+                        raise RuntimeError(f"Number of consecutive failures exceeded the limit "
+                                           f"of {self.oracle.max_consecutive_failed_trials}.\n"
+                                           f"{trial.message or ''}")
+                elif trial.status != "FAILED":
+                    failures = 0
+                self._raise_storage_errors()
+                self.pre_create_trial()
+                trial = prefetched.result() if prefetched is not None else None
+                prefetched = None
+                if trial is None:       # none claimed ahead: wait for the records, then ask
+                    self._drain()
+                    trial = self.oracle.create_trial(self.tuner_id)
+        finally:
+            if prefetched is not None:
+                try:
+                    unused = prefetched.result()
+                    if unused is not None:
+                        self.oracle.abandon(unused, "the search stopped before it started")
+                except Exception:
+                    pass
+            try:
+                self._drain()
+            finally:
+                if self._queue is not None:
+                    self._queue.shutdown(wait=True)
+                self._queue = None
         self.on_search_end()
+
+    def _raise_storage_errors(self) -> None:
+        """Raise the first error of the background storage jobs that have finished."""
+        still = []
+        for job in self._pending:
+            if job.done():
+                job.result()
+            else:
+                still.append(job)
+        self._pending = still
+
+    def _drain(self) -> None:
+        jobs, self._pending = self._pending, []
+        for job in jobs:
+            job.result()
 
     def _try_run_and_update_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> bool:
         try:
@@ -314,7 +363,8 @@ class Tuner:
             trial.score, trial.best_step = score, attrs[ATTR_RESULT]["best_epoch"]
             return self._end(trial, status, score, attrs)
         except errors.FatalError:
-            self._end(trial, "FAILED", None, self._trial_attrs(trial, 0), traceback.format_exc())
+            self._end(trial, "FAILED", None, self._trial_attrs(trial, 0), traceback.format_exc(),
+                      fatal=True)
             raise
         except errors.FailedTrialError:
             return self._end(trial, "FAILED", None, self._trial_attrs(trial, 0),
@@ -323,25 +373,36 @@ class Tuner:
             return self._end(trial, "INVALID", None, self._trial_attrs(trial, 0),
                              traceback.format_exc())
         except BaseException:            # Ctrl-C: record it, so a resumed search goes on
-            self._end(trial, "FAILED", None, self._trial_attrs(trial, 0), "interrupted")
+            self._end(trial, "FAILED", None, self._trial_attrs(trial, 0), "interrupted",
+                      fatal=True)
             raise
 
     def _end(self, trial: Trial, status: str, score: float | None, attrs: dict,
-             message: str | None = None) -> bool:
-        try:
-            self.oracle.update_space(trial.hyperparameters)
-        finally:                        # a conflict raised here still ends the trial
-            trial.message = message
-            retried = self.oracle.end_trial(trial, status, score, attrs, message)
+             message: str | None = None, fatal: bool = False) -> bool:
+        trial.message = message
+        retried = self.oracle.will_retry(trial, status)
+        trial.status = "FAILED" if status == "INVALID" else status
         if retried:
             print(f"Trial {trial.trial_id} failed; it will run again with the same values "
                   f"(max_retries_per_trial={self.oracle.max_retries_per_trial}).")
         self._epoch_logs.pop(trial.number, None)
         self._pruned.discard(trial.number)
+
+        def record() -> None:
+            try:
+                self.oracle.update_space(trial.hyperparameters)
+            finally:                    # a conflict raised here still ends the trial
+                self.oracle.end_trial(trial, status, score, attrs, message)
+
+        if getattr(self, "_queue", None) is not None and not fatal:
+            self._pending.append(self._queue.submit(record))
+        else:
+            record()
         return retried
 
     def _trial_attrs(self, trial: Trial, best_step: int) -> dict:
-        result = {"best_epoch": best_step, "history": self._epoch_logs.get(trial.number, []),
+        result = {"hyperparameters": trial.hyperparameters.values, "best_epoch": best_step,
+                  "history": self._epoch_logs.get(trial.number, []),
                   "worker": self.oracle._worker}
         path = os.path.abspath(self._get_checkpoint_fname(trial.trial_id))
         if os.path.exists(path):
@@ -353,7 +414,7 @@ class Tuner:
         shape = self._input_shape.pop(trial.number, None)
         if shape is not None:
             result["input_shape"] = shape
-        return {ATTR_VALUES: trial.hyperparameters.values, ATTR_RESULT: result}
+        return {ATTR_RESULT: result}
 
     def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
         """Build and fit the model ``executions_per_trial`` times; returns the Histories.

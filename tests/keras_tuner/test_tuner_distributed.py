@@ -27,7 +27,7 @@ optuna = pytest.importorskip("optuna", reason="the tune extra (Optuna) is not in
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("tuner_worker.py")
 MAX_TRIALS = 6
-TIMEOUT = 180          # seconds: a hung worker fails the test instead of hanging CI
+TIMEOUT = int(os.environ.get("TUNER_TEST_TIMEOUT", "180"))          # seconds: a hung worker fails the test instead of hanging CI
 
 
 def _pg_bin(name: str) -> str | None:
@@ -127,12 +127,13 @@ def _run_search(tmp_path: Path, workers: int, storage: str | None, heartbeat: st
     complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert len(complete) == MAX_TRIALS, [(t.number, t.state.name, t.user_attrs) for t in trials]
     assert optuna.trial.TrialState.RUNNING not in states
-    values = [json.dumps(t.user_attrs["hyperparameters"], sort_keys=True) for t in complete]
+    values = [json.dumps(t.user_attrs["result"]["hyperparameters"], sort_keys=True) for t in complete]
     assert len(set(values)) == MAX_TRIALS, values
-    # The killed worker's trial was failed by a heartbeat check, not left behind.
+    # The killed worker's trial (and the next one it had claimed while training, if it got
+    # there) was failed by a heartbeat check, not left behind.
     killed = [t for t in trials if t.state == optuna.trial.TrialState.FAIL
               and not t.user_attrs.get("resigned")]
-    assert len(killed) == 1
+    assert 1 <= len(killed) <= 2
     bests = [json.loads(line[5:]) for out in outputs for line in out.splitlines()
              if line.startswith("BEST ")]
     assert len(bests) == workers - 1
@@ -140,7 +141,7 @@ def _run_search(tmp_path: Path, workers: int, storage: str | None, heartbeat: st
     # ... and it is the study's best, by an independent reading of the study.
     top = max(complete, key=lambda t: (t.value, -t.number))
     assert bests[0]["score"] == pytest.approx(top.value)
-    assert bests[0]["values"] == top.user_attrs["hyperparameters"]
+    assert bests[0]["values"] == top.user_attrs["result"]["hyperparameters"]
 
 
 def test_three_workers_on_postgresql_one_killed(tmp_path, postgres_url):

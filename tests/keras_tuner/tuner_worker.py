@@ -5,6 +5,7 @@ heartbeat timings from MITBADAK_TUNER_HEARTBEAT_INTERVAL / _GRACE_PERIOD. The te
 worker (TUNER_HOLD_FD set) to write a byte to that pipe during its first epoch and then wait
 there until the test kills it. Each worker ends by printing its view of the best trial.
 """
+import faulthandler
 import json
 import os
 import threading
@@ -13,6 +14,8 @@ import numpy as np
 
 from mitbadak import keras, keras_tuner
 
+if os.environ.get("TUNER_DEBUG_AFTER"):      # a hung worker prints where it is
+    faulthandler.dump_traceback_later(float(os.environ["TUNER_DEBUG_AFTER"]), exit=True)
 MAX_TRIALS = int(os.environ.get("TUNER_MAX_TRIALS", "6"))
 
 
