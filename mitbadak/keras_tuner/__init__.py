@@ -13,6 +13,18 @@
     tuner = keras_tuner.RandomSearch(build_model, objective="val_accuracy", max_trials=10)
     tuner.search(x, y, epochs=2, validation_data=(x_val, y_val))
 
+Scaling out: the study lives in an SQLite file under directory/project_name by default. Point
+every worker at one database (``storage="postgresql://user:pw@host/db"`` or the environment
+variable MITBADAK_TUNER_STORAGE) and start the same script on as many machines or processes
+as you like: max_trials counts all workers' trials, no two trials get the same values, every
+worker's get_best_hyperparameters() is the study's best, and a worker that dies mid-trial is
+noticed by heartbeats (heartbeat_interval=10 s, grace_period=60 s by default; environment
+MITBADAK_TUNER_HEARTBEAT_INTERVAL / MITBADAK_TUNER_GRACE_PERIOD) and its trial run again
+elsewhere. Weights stay in each worker's directory; give all workers a shared directory, or
+an Optuna artifact_store=, for get_best_models() to work everywhere. Optuna's dashboard and
+optuna.visualization read the study (tunable values are Optuna parameters, the objective per
+epoch its intermediate values, the rest the user attribute "result").
+
 One module per concept:
   hyperparameters  HyperParameters (define-by-run space), Int, Float, Choice, Boolean, Fixed
   hypermodel       HyperModel: build(hp), and fit(hp, model, ...) to tune training

@@ -13,12 +13,15 @@ worker's trial stays RUNNING.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import warnings
 from typing import Any
 
 import optuna
+import sqlalchemy           # Optuna's database layer; the default storage always needs it
+import sqlalchemy.exc
 
 ENV_STORAGE = "MITBADAK_TUNER_STORAGE"
 ENV_HEARTBEAT = "MITBADAK_TUNER_HEARTBEAT_INTERVAL"
@@ -81,8 +84,6 @@ def _rdb_when_others_create_it_too(url: str, heartbeat: float, grace: float,
     import random
     import threading
 
-    import sqlalchemy.exc
-
     for attempt in range(6):
         try:
             return _rdb(url, heartbeat, grace, max_retries)
@@ -101,7 +102,6 @@ def _write_ahead_log(rdb: Any) -> None:
     not block the writer, and a killed process loses nothing it committed (a power cut may
     lose the last commits, never the file). WAL needs a local disk: for a shared folder use
     a database server or a journal file."""
-    import sqlalchemy
 
     def pragmas(connection: Any, _record: Any) -> None:
         cursor = connection.cursor()
@@ -128,7 +128,14 @@ def open_storage(storage: Any, project_dir: str, heartbeat_interval: Any = None,
                          f"({heartbeat} s), or live trials would be declared dead.")
     if storage is None:
         os.makedirs(project_dir, exist_ok=True)
-        url = "sqlite:///" + os.path.abspath(os.path.join(project_dir, SQLITE_FILE))
+        path = os.path.abspath(os.path.join(project_dir, SQLITE_FILE))
+        if not os.path.exists(path):
+            # WAL before Optuna creates its tables (a dozen commits); the mode stays with
+            # the file.
+            import sqlite3
+            with contextlib.closing(sqlite3.connect(path)) as conn:
+                conn.execute("PRAGMA journal_mode=WAL")
+        url = "sqlite:///" + path
     else:
         url = storage
     if url.startswith("journal:"):

@@ -436,6 +436,8 @@ class Tuner:
             callbacks.append(checkpoint)
             copied["callbacks"] = callbacks
             histories.append(self._build_and_fit_model(trial, *args, **copied))
+            if trial.number in self._pruned:
+                break                   # the pruner stopped it: no more executions
         return histories
 
     def _build_and_fit_model(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:

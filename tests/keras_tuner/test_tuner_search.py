@@ -210,3 +210,16 @@ def test_import_rules():
                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "pip install 'mitbadak[tune]'" in out.stdout
+
+
+def test_journal_file_storage(tmp_path, xy):
+    (x, y), kw = fit_args(xy)
+    url = f"journal:///{tmp_path}/shared/search.log"
+    tuner, _ = quiet(keras_tuner.RandomSearch, build, objective="val_accuracy", max_trials=2,
+                     seed=0, directory=str(tmp_path / "w"), project_name="j", storage=url)
+    quiet(tuner.search, x, y, **kw)
+    assert (tmp_path / "shared" / "search.log").exists()
+    study = optuna.load_study(study_name="j", storage=optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(tmp_path / "shared" / "search.log"))))
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]
+    assert study.best_value == tuner.oracle.get_best_trials(1)[0].score
