@@ -49,6 +49,18 @@ class Display:
         self.verbose = verbose
         self.search_start: datetime | None = None
         self.trial_start: dict[str, datetime] = {}
+        # This worker's best trial: its record may still be on its way to the storage.
+        self._mine: Any = None
+
+    def _best(self) -> Any:
+        """The best completed trial: the study's, or this worker's latest if better."""
+        best = self.oracle.get_best_trials(1)
+        best = best[0] if best and best[0].status == "COMPLETED" else None
+        mine = self._mine
+        if mine is not None and (best is None or self.oracle.objective.better_than(
+                mine.score, best.score)):
+            return mine
+        return best
 
     def on_trial_begin(self, trial: Any) -> None:
         if not self.verbose:
@@ -63,8 +75,7 @@ class Display:
         print()
 
     def show_hyperparameter_table(self, trial: Any) -> None:
-        best = self.oracle.get_best_trials(1)
-        best = best[0] if best and best[0].status == "COMPLETED" else None
+        best = self._best()
         template = f"{{0:{COL_WIDTH}}}|{{1:{COL_WIDTH}}}|{{2}}"
         if not trial.hyperparameters.values:
             print("default configuration")
@@ -84,11 +95,10 @@ class Display:
         if trial.score is not None:
             print(f"{self.oracle.objective.name}: {trial.score}")
         print()
-        best = self.oracle.get_best_trials(1)
-        score = best[0].score if best and best[0].status == "COMPLETED" else None
-        # This trial may still be on its way to the storage (recorded in the background).
         if trial.status == "COMPLETED" and trial.score is not None and (
-                score is None or self.oracle.objective.better_than(trial.score, score)):
-            score = trial.score
-        print(f"Best {self.oracle.objective.name} So Far: {score}")
+                self._mine is None
+                or self.oracle.objective.better_than(trial.score, self._mine.score)):
+            self._mine = trial
+        best = self._best()
+        print(f"Best {self.oracle.objective.name} So Far: {best.score if best else None}")
         print(f"Total elapsed time: {format_duration(now - (self.search_start or now))}")

@@ -99,6 +99,9 @@ def test_getting_started_random_search(tmp_path, data):
         assert f"Trial {n} Complete [" in log
     assert "Value             |Best Value So Far |Hyperparameter" in log
     assert log.count("Best val_accuracy So Far: ") == 3
+    # From the second trial on, the best values so far are shown (not '?').
+    second = log.split("Search: Running Trial #2")[1].split("Trial 2 Complete")[0]
+    assert "Hyperparameter" in second and "|?" not in second
 
     trials = tuner.oracle.trials
     assert sorted(trials) == ["0", "1", "2"]
