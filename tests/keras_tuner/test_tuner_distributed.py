@@ -48,12 +48,21 @@ def postgres_url():
     if not initdb or not pg_ctl:
         pytest.skip("no PostgreSQL server program (initdb/pg_ctl) on this machine; on Debian: "
                     "apt-get install postgresql")
-    psycopg = pytest.importorskip("psycopg", reason="psycopg missing: pip install "
-                                                    "'mitbadak[tune-pg]'")
-    folder = tempfile.mkdtemp(prefix="mitbadak-pg-")
+    # Where the server exists, the test runs: a missing driver or user is a failure.
+    try:
+        import psycopg
+    except ImportError:
+        pytest.fail("PostgreSQL is installed but its driver is not: pip install "
+                    "'mitbadak[tune-pg]' (or the test extra)")
     as_user: list[str] = []
     if os.geteuid() == 0:            # the server refuses to run as root
-        user = pwd.getpwnam("postgres")
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.fail("running as root and there is no 'postgres' user to run the "
+                        "PostgreSQL server as (Debian's postgresql package creates it)")
+    folder = tempfile.mkdtemp(prefix="mitbadak-pg-")
+    if os.geteuid() == 0:
         os.chown(folder, user.pw_uid, user.pw_gid)
         as_user = ["runuser", "-u", "postgres", "--"]
     data, port = os.path.join(folder, "data"), _free_port()
