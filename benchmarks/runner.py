@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 
+from . import tuner as tuner_rows
 from .child import MARKER
 from .workloads import WORKLOADS
 
@@ -241,8 +242,9 @@ t mb/X, mem mb/X: mitbadak time (per epoch / per image / per step) and peak memo
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m benchmarks",
                                 description="mitbadak vs Keras/TensorFlow vs PyTorch on MNIST")
-    p.add_argument("--workloads", default=",".join(WORKLOADS),
-                   help="comma-separated, from: " + ", ".join(WORKLOADS))
+    p.add_argument("--workloads", default=",".join(list(WORKLOADS) + list(tuner_rows.ROWS)),
+                   help="comma-separated, from: " + ", ".join(list(WORKLOADS)
+                                                              + list(tuner_rows.ROWS)))
     p.add_argument("--frameworks", default=",".join(ALL_FRAMEWORKS),
                    help="comma-separated, from: " + ", ".join(ALL_FRAMEWORKS)
                    + " (naive_numpy only runs the cnn_* workloads)")
@@ -270,6 +272,9 @@ def main(argv=None):
 
     workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
     frameworks = [f.strip() for f in args.frameworks.split(",") if f.strip()]
+    # The hyperparameter-search rows (benchmarks/tuner.py) are mitbadak-only: own table.
+    tuner_workloads = [w for w in workloads if w in tuner_rows.ROWS]
+    workloads = [w for w in workloads if w not in tuner_rows.ROWS]
     for w in workloads:
         if w not in WORKLOADS:
             p.error(f"unknown workload {w!r}; choose from {', '.join(WORKLOADS)}")
@@ -320,6 +325,19 @@ def main(argv=None):
             _write_json(args.json, meta, results)
     meta["total_s"] = time.perf_counter() - t_all
 
+    tuner_results = []
+    for i, w in enumerate(tuner_workloads, 1):
+        print(f"[tuner {i}/{len(tuner_workloads)}] {w} ...", end=" ", file=sys.stderr,
+              flush=True)
+        r = tuner_rows.run_in_child(w, args.quick, _child_env(args.threads), REPO_ROOT,
+                                    args.timeout)
+        tuner_results.append(r)
+        print("ok" if r.get("ok") else f"FAILED: {r.get('error')}", file=sys.stderr,
+              flush=True)
+        if args.json:
+            _write_json(args.json, meta, results + tuner_results)
+    meta["total_s"] = time.perf_counter() - t_all
+
     versions = {}
     for r in results:
         for k, v in (r.get("versions") or {}).items():
@@ -333,10 +351,13 @@ def main(argv=None):
             f"threads: {meta['threads']}; {ver}")
     print()
     print(head)
-    print(format_table(results))
+    if results:
+        print(format_table(results))
+    if tuner_results:
+        print(tuner_rows.format_rows(tuner_results))
     for n in notes:
         print("note: " + n)
-    return 0 if all(r.get("ok") for r in results) else 1
+    return 0 if all(r.get("ok") for r in results + tuner_results) else 1
 
 
 def _write_json(path, meta, results):

@@ -12,6 +12,8 @@ One concept per module:
                           gradient statistics while fit runs (vanishing gradients, dead ReLUs)
   evaluation              confusion_matrix, classification_report
   plots                   plot_history, plot_confusion_matrix, plot_misclassified, plot_filters
+  tuner_plots             plot_tuner_objective, plot_tuner_parallel_coordinates,
+                          plot_tuner_learning_curves: a keras_tuner search at a glance
 
 The data functions need only NumPy; every ``plot_*`` needs matplotlib
 (``pip install "mitbadak[plot]"``), imported when first called.
@@ -25,6 +27,8 @@ from .optimizer_paths import (bowl, bowl_gradient, notes_optimizers, optimizer_p
                               plot_optimizer_paths)
 from .plots import (best_epoch, plot_confusion_matrix, plot_filters, plot_history,
                     plot_misclassified)
+from .tuner_plots import (plot_tuner_learning_curves, plot_tuner_objective,
+                          plot_tuner_parallel_coordinates)
 
 __all__ = [
     "gradient_check", "GradientCheckResult",
@@ -33,4 +37,5 @@ __all__ = [
     "LayerStats",
     "confusion_matrix", "classification_report",
     "plot_history", "best_epoch", "plot_confusion_matrix", "plot_misclassified", "plot_filters",
+    "plot_tuner_objective", "plot_tuner_parallel_coordinates", "plot_tuner_learning_curves",
 ]
