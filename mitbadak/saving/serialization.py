@@ -73,10 +73,10 @@ def serialize_layer(layer: Layer, style: str = K3) -> dict:
         cfg.pop("trainable", None)
     for key, value in cfg.items():                 # sub-layers given as objects
         if isinstance(value, Layer):
-            cfg[key] = serialize_layer(value, style)
+            cfg[key] = _nested_layer_entry(value, style)
         elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer)
                                                                  for v in value):
-            cfg[key] = [serialize_layer(v, style) for v in value]
+            cfg[key] = [_nested_layer_entry(v, style) for v in value]
     if style == K3:
         shape = cfg.pop("batch_input_shape", None)   # only the InputLayer entry keeps a shape
         if cls.__name__ == "InputLayer":
@@ -97,6 +97,19 @@ def serialize_layer(layer: Layer, style: str = K3) -> dict:
         entry = {"class_name": registration.get_registered_name(cls) if custom else cls.__name__,
                  "config": cfg}
     return jsonable(entry, f"layer {layer.name!r}")
+
+
+def _nested_layer_entry(layer: Layer, style: str) -> dict:
+    """A layer inside another's config (a wrapper's ``layer``, an RNN's ``cell``). tf.keras
+    2.x writes these with ``module`` and ``registered_name`` even in .h5 files, and Keras 3
+    needs them there to find the class."""
+    entry = serialize_layer(layer, style)
+    if style == K2 and not _is_model(layer) and "module" not in entry:
+        custom = not _is_builtin_layer(type(layer))
+        entry = {"module": type(layer).__module__ if custom else "keras.layers",
+                 "class_name": entry["class_name"], "config": entry["config"],
+                 "registered_name": entry["class_name"] if custom else None}
+    return entry
 
 
 def _shape_list(shape: Any) -> list:

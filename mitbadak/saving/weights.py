@@ -219,11 +219,31 @@ def write_legacy(group: Any, model: Any) -> None:
     for layer in sorted(model.layers, key=lambda l: l.name):
         g = group.create_group(layer.name)
         pairs = legacy_weights(layer)
-        weight_names = [f"{l.name}/{n}:0" for l, n in pairs]
+        prefixes = _legacy_prefixes(layer)
+        weight_names = [f"{prefixes.get(id(l), l.name)}/{n}:0" for l, n in pairs]
         h5.write_names(g, "weight_names", weight_names)
         for path, (l, n) in zip(weight_names, pairs):
             g.create_dataset(path, data=backend.to_numpy(l._weights[n]))
     h5.write_names(group.create_group("top_level_model_weights"), "weight_names", [])
+
+
+def _legacy_prefixes(top: Any) -> dict:
+    """{id(layer): 'bidirectional/forward_lstm/lstm_cell'}: tf.keras 2.x names the weights of
+    a layer held by another (an RNN's cell, a wrapper's layers) by their path from the
+    top-level layer, so two cells both called 'lstm_cell' do not clash. A nested model's
+    layers keep their own names, as tf.keras writes them."""
+    if hasattr(top, "_walk_backward"):
+        return {}
+    out = {id(top): top.name}
+
+    def visit(layer: Any, prefix: str) -> None:
+        for child in layer._sublayers():
+            if id(child) not in out:
+                out[id(child)] = f"{prefix}/{child.name}"
+                visit(child, out[id(child)])
+
+    visit(top, top.name)
+    return out
 
 
 def read_legacy(group: Any, model: Any, skip_mismatch: bool = False) -> None:
