@@ -123,6 +123,10 @@ LAYER_EXAMPLES = {
     "Cropping2D": ({"cropping": 1}, (5, 5, 2)), "Cropping1D": ({"cropping": 1}, (6, 2)),
     "UpSampling2D": ({"size": 2}, (3, 3, 2)), "UpSampling1D": ({"size": 2}, (4, 2)),
     "SpatialDropout2D": ({"rate": 0.2}, (4, 4, 2)), "SpatialDropout1D": ({"rate": 0.2}, (6, 2)),
+    "SimpleRNN": ({"units": 3, "return_sequences": True}, (5, 4)),
+    "LSTM": ({"units": 3, "go_backwards": True}, (5, 4)),
+    "GRU": ({"units": 3, "reset_after": False}, (5, 4)),
+    "Masking": ({"mask_value": 0.0}, (5, 4)),
 }
 
 
