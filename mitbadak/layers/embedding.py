@@ -86,9 +86,13 @@ class Embedding(Layer):
         return self.embeddings[self.ids]                       # y = W[x]
 
     def backward(self, dy: Any) -> Any:
-        dw = xp.zeros_like(self.embeddings)
-        xp.add.at(dw, self.ids.reshape(-1), dy.reshape(-1, self.output_dim))   # dW[x] += dy
-        self.grads["embeddings"] = dw
+        # dW[x] += dy, as a scatter-add over single numbers: NumPy's add.at is ~10x faster
+        # on a flat array with flat indices (row x, column j -> x·output_dim + j) than on rows.
+        dim = self.output_dim
+        dw = xp.zeros(self.embeddings.size, dtype=self.embeddings.dtype)
+        flat = (self.ids.reshape(-1, 1) * dim + xp.arange(dim)).reshape(-1)
+        xp.add.at(dw, flat, dy.reshape(-1))
+        self.grads["embeddings"] = dw.reshape(self.embeddings.shape)
         return None                        # ids have no gradient
 
     def get_config(self) -> dict:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ... import activations, backend
+from ... import activations
 from ...backend import xp
-from .cell import RNNCell, activate, activation_grad
+from .cell import RNNCell, activate, derivative
 from .rnn import RNN
 from .simple_rnn import cell_config
 
@@ -67,26 +67,26 @@ class GRUCell(RNNCell):
         return self.bias[0] if self.reset_after else self.bias
 
     def begin(self, xw: Any, states: list, training: bool = False) -> None:
-        steps, batch, columns = xw.shape
+        steps, columns, batch = xw.shape
         u, dtype = self.units, xw.dtype
         self.z = xw                         # x side, becomes each gate's pre-activation
         self.a = xp.empty_like(xw)          # z, r, ĥ
         self.dz = xp.empty_like(xw)         # dL/d(x side)
-        h = xp.empty((steps + 1, batch, u), dtype=dtype)
+        h = xp.empty((steps + 1, u, batch), dtype=dtype)
         h[0] = states[0]
         self.states = [h]
         if self.reset_after:
             self.m = xp.empty_like(xw)      # h_prev·W_h + b_h
             self.dm = xp.empty_like(xw)     # dL/d(that)
+            self._b_h = None if self.bias is None else xp.ascontiguousarray(self.bias[1][:, None])
             self._prepare_step_buffers(((0, 3),))
         else:
-            self.m = xp.empty((batch, 2 * u), dtype=dtype)
-            self.rh = xp.empty((steps, batch, u), dtype=dtype)      # r ⊙ h_prev
-            self._drh = xp.empty((batch, u), dtype=dtype)
+            self.m = xp.empty((2 * u, batch), dtype=dtype)
+            self.rh = xp.empty((steps, u, batch), dtype=dtype)      # r ⊙ h_prev
+            self._drh = xp.empty((u, batch), dtype=dtype)
             self._prepare_step_buffers(((0, 2), (2, 3)))
-        self._da = xp.empty((batch, columns), dtype=dtype)
-        self._t = xp.empty((batch, u), dtype=dtype)
-        self._dh = xp.empty((batch, u), dtype=dtype)
+        self._t = xp.empty((u, batch), dtype=dtype)
+        self._dh = xp.empty((u, batch), dtype=dtype)
 
     def step(self, s: int) -> None:
         u, h = self.units, self.states[0]
@@ -94,51 +94,65 @@ class GRUCell(RNNCell):
         h_prev = h[s]
         if self.reset_after:
             m = self.recurrent_product(h_prev, 0, 3, self.m[s])     # m = h_prev·W_h + b_h
-            if self.use_bias:
-                m += self.bias[1]
-            x[:, :2 * u] += m[:, :2 * u]
-            activate(self.recurrent_activation, x[:, :2 * u], a[:, :2 * u])     # z, r
-            xp.multiply(a[:, u:2 * u], m[:, 2 * u:], out=self._t)               # r ⊙ m_h
+            if self._b_h is not None:
+                m += self._b_h
+            x[:2 * u] += m[:2 * u]
+            activate(self.recurrent_activation, x[:2 * u], a[:2 * u])   # z, r
+            xp.multiply(a[u:2 * u], m[2 * u:], out=self._t)             # r ⊙ m_h
         else:
-            x[:, :2 * u] += self.recurrent_product(h_prev, 0, 2, self.m)
-            activate(self.recurrent_activation, x[:, :2 * u], a[:, :2 * u])     # z, r
-            xp.multiply(a[:, u:2 * u], h_prev, out=self.rh[s])                  # r ⊙ h_prev
-            self.recurrent_product(self.rh[s], 2, 3, self._t)                   # (r⊙h)·W_hh
-        x[:, 2 * u:] += self._t
-        hh = activate(self.activation, x[:, 2 * u:], a[:, 2 * u:])              # ĥ
+            x[:2 * u] += self.recurrent_product(h_prev, 0, 2, self.m)
+            activate(self.recurrent_activation, x[:2 * u], a[:2 * u])   # z, r
+            xp.multiply(a[u:2 * u], h_prev, out=self.rh[s])             # r ⊙ h_prev
+            self.recurrent_product(self.rh[s], 2, 3, self._t)           # (r ⊙ h_prev)·W_hh
+        x[2 * u:] += self._t
+        hh = activate(self.activation, x[2 * u:], a[2 * u:])            # ĥ
         out = h[s + 1]                                      # h = ĥ + z ⊙ (h_prev − ĥ)
         xp.subtract(h_prev, hh, out=out)
-        out *= a[:, :u]
+        out *= a[:u]
         out += hh
 
-    def step_backward(self, s: int, dstates: list) -> list:
-        u, h = self.units, self.states[0]
-        dh = dstates[0]
-        x, a, dx, da = self.z[s], self.a[s], self.dz[s], self._da
-        h_prev, z, r, hh = h[s], a[:, :u], a[:, u:2 * u], a[:, 2 * u:]
-        xp.subtract(h_prev, hh, out=self._t)
-        xp.multiply(dh, self._t, out=da[:, :u])                 # dz = dh ⊙ (h_prev − ĥ)
-        xp.subtract(backend.cached_scalar(1.0, dh.dtype), z, out=self._t)
-        xp.multiply(dh, self._t, out=da[:, 2 * u:])             # dĥ = dh ⊙ (1 − z)
-        dah = activation_grad(self.activation, x[:, 2 * u:], hh, da[:, 2 * u:], dx[:, 2 * u:])
+    def begin_backward(self) -> None:
+        u, a, x = self.units, self.a, self.z
+        h_prev = self.states[0][:-1]
+        z, r, hh = a[:, :u], a[:, u:2 * u], a[:, 2 * u:]
+        # For all steps at once, what dh multiplies into each pre-activation's gradient:
+        #   da_z = dh ⊙ pz,  da_h = dh ⊙ ph,  da_r = dh ⊙ pr (reset_after),
+        #   or da_r = d(r ⊙ h_prev) ⊙ pr with d(r ⊙ h_prev) = da_h·W_hhᵀ (reset_after=False).
+        dzr = derivative(self.recurrent_activation, x[:, :2 * u], a[:, :2 * u])
+        ph = derivative(self.activation, x[:, 2 * u:], hh)
+        ph *= 1 - z                                     # (1 − z) ⊙ tanh'
+        pz = h_prev - hh
+        pz *= dzr[:, :u]                                # (h_prev − ĥ) ⊙ σ'(z)
+        self.z_gate = z
         if self.reset_after:
-            dm = self.dm[s]
-            xp.multiply(dah, self.m[s][:, 2 * u:], out=da[:, u:2 * u])     # dr = da_h ⊙ m_h
-            xp.multiply(dah, r, out=dm[:, 2 * u:])                          # dm_h = da_h ⊙ r
-            activation_grad(self.recurrent_activation, x[:, :2 * u], a[:, :2 * u],
-                            da[:, :2 * u], dx[:, :2 * u])
-            dm[:, :2 * u] = dx[:, :2 * u]
-            dh *= z                                             # the direct path, dh ⊙ z
-            dh += self.recurrent_product_backward(dm, 0, 3, self._dh)
+            pr = ph * self.m[:, 2 * u:]
+            pr *= dzr[:, u:]                            # (1 − z) ⊙ tanh' ⊙ m_h ⊙ σ'(r)
+            self.px = xp.concatenate([pz, pr, ph], axis=1)      # x side: [da_z, da_r, da_h]/dh
+            self.pm = xp.concatenate([pz, pr, ph * r], axis=1)  # h side: [da_z, da_r, dm_h]/dh
         else:
-            drh = self.recurrent_product_backward(dah, 2, 3, self._drh)    # d(r ⊙ h_prev)
-            xp.multiply(drh, h_prev, out=da[:, u:2 * u])                    # dr
-            activation_grad(self.recurrent_activation, x[:, :2 * u], a[:, :2 * u],
-                            da[:, :2 * u], dx[:, :2 * u])
-            dh *= z
-            drh *= r
-            dh += drh
-            dh += self.recurrent_product_backward(dx[:, :2 * u], 0, 2, self._dh)
+            self.pzh = xp.stack([pz, ph], axis=1)       # [da_z, da_h] / dh
+            self.pr = h_prev * dzr[:, u:]               # h_prev ⊙ σ'(r)
+            self.r_gate = r
+
+    def step_backward(self, s: int, dstates: list) -> list:
+        dh = dstates[0]
+        if self.reset_after:
+            u = self.units
+            xp.multiply(dh, self.px[s].reshape(3, u, -1), out=self.dz[s].reshape(3, u, -1))
+            xp.multiply(dh, self.pm[s].reshape(3, u, -1), out=self.dm[s].reshape(3, u, -1))
+            back = self.recurrent_product_backward(self.dm[s], 0, 3, self._dh)
+            dh *= self.z_gate[s]                    # dh_prev = dh ⊙ z + [da_z, da_r, dm_h]·W_hᵀ
+            dh += back
+            return dstates
+        u = self.units
+        dx = self.dz[s].reshape(3, u, -1)
+        xp.multiply(dh, self.pzh[s], out=dx[::2])                           # da_z, da_h
+        drh = self.recurrent_product_backward(dx[2], 2, 3, self._drh)       # d(r ⊙ h_prev)
+        xp.multiply(drh, self.pr[s], out=dx[1])                             # da_r
+        dh *= self.z_gate[s]                        # dh_prev = dh ⊙ z + d(r⊙h) ⊙ r
+        drh *= self.r_gate[s]                       #           + [da_z, da_r]·W_zrᵀ
+        dh += drh
+        dh += self.recurrent_product_backward(self.dz[s][:2 * u], 0, 2, self._dh)
         return dstates
 
     def finish_backward(self) -> Any:
@@ -146,11 +160,11 @@ class GRUCell(RNNCell):
         u = self.units
         if self.reset_after:
             self.grads["recurrent_kernel"] = self.recurrent_kernel_grad(h_prev, self.dm, 0, 3)
-            self._db_recurrent = self.dm.sum(axis=(0, 1))
+            self._db_recurrent = self.dm.sum(axis=0).sum(axis=1)
         else:
             dk = xp.empty_like(self.recurrent_kernel)
-            dk[:, :2 * u] = self.recurrent_kernel_grad(h_prev, self.dz[:, :, :2 * u], 0, 2)
-            dk[:, 2 * u:] = self.recurrent_kernel_grad(self.rh, self.dz[:, :, 2 * u:], 2, 3)
+            dk[:, :2 * u] = self.recurrent_kernel_grad(h_prev, self.dz[:, :2 * u], 0, 2)
+            dk[:, 2 * u:] = self.recurrent_kernel_grad(self.rh, self.dz[:, 2 * u:], 2, 3)
             self.grads["recurrent_kernel"] = dk
         return self.dz
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from ... import activations
 from ...backend import xp
-from .cell import RNNCell, activate, activation_grad
+from .cell import RNNCell, activate, derivative
 from .rnn import RNN
 from .simple_rnn import cell_config
 
@@ -67,56 +67,58 @@ class LSTMCell(RNNCell):
             self.bias[u:2 * u] = 1.0                    # the forget gate starts open
 
     def begin(self, xw: Any, states: list, training: bool = False) -> None:
-        steps, batch, columns = xw.shape
+        steps, columns, batch = xw.shape
         u, dtype = self.units, xw.dtype
         self.z = xw                                     # pre-activations, step by step
         self.a = xp.empty_like(xw)                      # i, f, g, o
         self.dz = xp.empty_like(xw)
-        h = xp.empty((steps + 1, batch, u), dtype=dtype)
-        c = xp.empty((steps + 1, batch, u), dtype=dtype)
+        h = xp.empty((steps + 1, u, batch), dtype=dtype)
+        c = xp.empty((steps + 1, u, batch), dtype=dtype)
         h[0], c[0] = states
         self.states = [h, c]
-        self.tc = xp.empty((steps, batch, u), dtype=dtype)      # tanh(c)
-        self._rec = xp.empty((batch, columns), dtype=dtype)
-        self._da = xp.empty((batch, columns), dtype=dtype)
-        self._t1 = xp.empty((batch, u), dtype=dtype)
-        self._t2 = xp.empty((batch, u), dtype=dtype)
+        self.tc = xp.empty((steps, u, batch), dtype=dtype)      # tanh(c)
+        self._rec = xp.empty((columns, batch), dtype=dtype)
+        self._da = xp.empty((4, u, batch), dtype=dtype)
+        self._t = xp.empty((u, batch), dtype=dtype)
         self._prepare_step_buffers(((0, 4),))
 
     def _split(self, a: Any) -> tuple:
+        """i, f, g, o: the four gate blocks of a (…, 4u, batch) array."""
         u = self.units
-        return a[:, :u], a[:, u:2 * u], a[:, 2 * u:3 * u], a[:, 3 * u:]
+        return a[..., :u, :], a[..., u:2 * u, :], a[..., 2 * u:3 * u, :], a[..., 3 * u:, :]
 
     def step(self, s: int) -> None:
         h, c = self.states
         z, a = self.z[s], self.a[s]
         z += self.recurrent_product(h[s], 0, 4, self._rec)      # z = x·W_x + b + h_prev·W_h
-        activate(self.recurrent_activation, z, a)               # i, f, o = σ(z_i, z_f, z_o)
-        u = self.units
-        activate(self.activation, z[:, 2 * u:3 * u], a[:, 2 * u:3 * u])     # g = tanh(z_c)
         i, f, g, o = self._split(a)
+        activate(self.recurrent_activation, z, a)               # i, f, o = σ(z_i, z_f, z_o)
+        activate(self.activation, z[2 * self.units:3 * self.units], g)      # g = tanh(z_c)
         xp.multiply(f, c[s], out=c[s + 1])                      # c = f ⊙ c_prev + i ⊙ g
-        xp.multiply(i, g, out=self._t1)
-        c[s + 1] += self._t1
+        c[s + 1] += xp.multiply(i, g, out=self._t)
         activate(self.activation, c[s + 1], self.tc[s])
         xp.multiply(o, self.tc[s], out=h[s + 1])                # h = o ⊙ tanh(c)
 
+    def begin_backward(self) -> None:
+        h, c = self.states
+        u = self.units
+        i, f, g, o = self._split(self.a)
+        # For all steps at once: the gates' derivatives [σ'(z_i), σ'(z_f), tanh'(z_c), σ'(z_o)],
+        # p = o ⊙ tanh'(c), and q = [g, c_prev, i], what dc multiplies into di, df, dg.
+        self.dgate = derivative(self.recurrent_activation, self.z, self.a)
+        self.dgate[:, 2 * u:3 * u] = derivative(self.activation, self.z[:, 2 * u:3 * u], g)
+        self.p = o * derivative(self.activation, c[1:], self.tc)
+        self.q = xp.stack([g, c[:-1], i], axis=1)              # (T, 3, u, batch)
+        self.f = f
+
     def step_backward(self, s: int, dstates: list) -> list:
         dh, dc = dstates
-        h, c = self.states
-        z, a, dz, da, tc = self.z[s], self.a[s], self.dz[s], self._da, self.tc[s]
-        i, f, g, o = self._split(a)
-        di, df, dg, do = self._split(da)
-        xp.multiply(dh, tc, out=do)                             # do = dh ⊙ tanh(c)
-        xp.multiply(dh, o, out=self._t1)                        # dc += dh ⊙ o ⊙ tanh'(c)
-        dc += activation_grad(self.activation, c[s + 1], tc, self._t1, self._t2)
-        xp.multiply(dc, g, out=di)                              # di = dc ⊙ g
-        xp.multiply(dc, i, out=dg)                              # dg = dc ⊙ i
-        xp.multiply(dc, c[s], out=df)                           # df = dc ⊙ c_prev
-        dc *= f                                                 # dc_prev = dc ⊙ f
-        activation_grad(self.recurrent_activation, z, a, da, dz)        # σ' on every block,
-        u = self.units                                                  # then tanh' on c's
-        activation_grad(self.activation, z[:, 2 * u:3 * u], g, dg, dz[:, 2 * u:3 * u])
+        da = self._da                                           # (4, u, batch): i, f, c, o
+        dc += xp.multiply(dh, self.p[s], out=self._t)           # dc += dh ⊙ o ⊙ tanh'(c)
+        xp.multiply(dc, self.q[s], out=da[:3])                  # di, df, dg = dc ⊙ [g, c_prev, i]
+        xp.multiply(dh, self.tc[s], out=da[3])                  # do = dh ⊙ tanh(c)
+        dz = xp.multiply(da.reshape(self.dz[s].shape), self.dgate[s], out=self.dz[s])
+        dc *= self.f[s]                                         # dc_prev = dc ⊙ f
         self.recurrent_product_backward(dz, 0, 4, dh)           # dh_prev = dz·W_hᵀ
         return dstates
 

@@ -160,9 +160,12 @@ class RNN(Layer):
         if self.go_backwards:
             xw = xw[::-1]
             mask = None if mask is None else mask[:, ::-1]
+        # The loop's arrays are (units, batch): states go in and come out transposed.
         if initial is None:
-            initial = [xp.zeros((batch, n), dtype=xw.dtype) for n in cell.state_sizes]
-        cell.begin(xw, [xp.asarray(s, dtype=xw.dtype) for s in initial], training)
+            initial = [xp.zeros((n, batch), dtype=xw.dtype) for n in cell.state_sizes]
+        else:
+            initial = [xp.ascontiguousarray(xp.asarray(s, dtype=xw.dtype).T) for s in initial]
+        cell.begin(xw, initial, training)
         self._set_mask(mask, xw.dtype)
         hold = self._hold
         for s in range(steps):
@@ -172,19 +175,19 @@ class RNN(Layer):
                     xp.copyto(seq[s + 1], seq[s], where=hold[s])
         h = cell.states[0]
         if self.return_sequences:
-            y = h[1:]
+            y = h[1:]                                   # (T, units, batch)
             if self._keep is not None and self.zero_output_for_mask:
                 y = y * self._keep
-            y = xp.ascontiguousarray(y.transpose(1, 0, 2))
+            y = xp.ascontiguousarray(y.transpose(2, 0, 1))
         else:
-            y = h[steps].copy()
+            y = h[steps].T.copy()
         if self.return_state:
-            return [y] + [seq[steps].copy() for seq in cell.states]
+            return [y] + [seq[steps].T.copy() for seq in cell.states]
         return y
 
     def _set_mask(self, mask: Any, dtype: Any) -> None:
-        """Time-major copies of the mask: hold (T, batch, 1) True where a step is masked, keep
-        (T, batch, 1) 1.0 where it is not, and which steps have any masked row."""
+        """Time-major copies of the mask: hold (T, 1, batch) True where a step is masked, keep
+        (T, 1, batch) 1.0 where it is not, and which steps have any masked sample."""
         self._hold = self._keep = self._masked = None
         if mask is None:
             return
@@ -192,8 +195,8 @@ class RNN(Layer):
         if m.ndim != 2:
             raise ValueError(f"Layer {self.name!r}: the mask must be (batch, time steps); got "
                              f"shape {m.shape}.")
-        keep = xp.ascontiguousarray(m.T)[:, :, None]
-        self._masked = [bool(v) for v in (~keep[:, :, 0]).any(axis=1)]
+        keep = xp.ascontiguousarray(m.T)[:, None, :]
+        self._masked = [bool(v) for v in (~keep[:, 0, :]).any(axis=1)]
         if any(self._masked):
             self._hold = ~keep
             self._keep = keep.astype(dtype)
@@ -206,21 +209,22 @@ class RNN(Layer):
         if isinstance(dy, list):
             dy, d_final = dy[0], dy[1:]
         cell = self.cell
-        steps, batch = cell.states[0].shape[0] - 1, cell.states[0].shape[1]
+        steps, batch = cell.states[0].shape[0] - 1, cell.states[0].shape[2]
         dtype = cell.states[0].dtype
-        dstates = [xp.zeros((batch, n), dtype=dtype) for n in cell.state_sizes]
+        dstates = [xp.zeros((n, batch), dtype=dtype) for n in cell.state_sizes]   # transposed
         for d, extra in zip(dstates, d_final):
             if extra is not None:
-                d += extra
+                d += extra.T
         d_out = None
         if dy is not None:
             if self.return_sequences:
-                d_out = xp.ascontiguousarray(dy.transpose(1, 0, 2))    # (T, batch, units)
+                d_out = xp.ascontiguousarray(dy.transpose(1, 2, 0))    # (T, units, batch)
                 if self._keep is not None and self.zero_output_for_mask:
                     d_out *= self._keep
             else:
-                dstates[0] += dy
+                dstates[0] += dy.T
         keep, hold = self._keep, self._hold
+        cell.begin_backward()
         for s in range(steps - 1, -1, -1):
             if d_out is not None:
                 dstates[0] += d_out[s]
@@ -240,7 +244,7 @@ class RNN(Layer):
         need_dx = self.needs_input_grad
         dx = cell.backward_inputs(dxw, need_dx=need_dx)
         if self._had_initial:
-            return [dx] + dstates
+            return [dx] + [d.T.copy() for d in dstates]
         return dx
 
     # ------------------------------------------------------------------ weights and config

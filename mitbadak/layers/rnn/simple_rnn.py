@@ -5,7 +5,7 @@ from typing import Any
 
 from ... import activations
 from ...backend import xp
-from .cell import RNNCell, activate, activation_grad
+from .cell import RNNCell, activate, derivative
 from .rnn import RNN
 
 
@@ -42,13 +42,13 @@ class SimpleRNNCell(RNNCell):
             bias_constraint=bias_constraint))
 
     def begin(self, xw: Any, states: list, training: bool = False) -> None:
-        steps, batch, units = xw.shape
+        steps, units, batch = xw.shape
         self.z = xw                                     # z[s]: x_s·W_x + b, then + h_prev·W_h
         self.dz = xp.empty_like(xw)
-        h = xp.empty((steps + 1, batch, units), dtype=xw.dtype)
+        h = xp.empty((steps + 1, units, batch), dtype=xw.dtype)
         h[0] = states[0]
         self.states = [h]
-        self._rec = xp.empty((batch, units), dtype=xw.dtype)
+        self._rec = xp.empty((units, batch), dtype=xw.dtype)
         self._prepare_step_buffers(((0, 1),))
 
     def step(self, s: int) -> None:
@@ -56,10 +56,12 @@ class SimpleRNNCell(RNNCell):
         z += self.recurrent_product(h[s], 0, 1, self._rec)     # z = x·W_x + b + h_prev·W_h
         activate(self.activation, z, h[s + 1])                 # h = tanh(z)
 
+    def begin_backward(self) -> None:
+        self.dact = derivative(self.activation, self.z, self.states[0][1:])    # 1 − h², all s
+
     def step_backward(self, s: int, dstates: list) -> list:
         dh = dstates[0]
-        dz = activation_grad(self.activation, self.z[s], self.states[0][s + 1], dh,
-                             self.dz[s])                       # dz = dh ⊙ (1 − h²)
+        dz = xp.multiply(dh, self.dact[s], out=self.dz[s])     # dz = dh ⊙ (1 − h²)
         self.recurrent_product_backward(dz, 0, 1, dh)           # dh_prev = dz·W_hᵀ
         return dstates
 
