@@ -249,6 +249,12 @@ def functional_config(model: Any, style: str = K3) -> dict:
                 kwargs = dict(node.arguments)
                 if _is_model(layer):
                     kwargs.setdefault("mask", None)
+                if node.list_input and getattr(layer, "initial_state_in_call", False):
+                    # RNN(x, initial_state=[h, c]): Keras 3 passes the states as a keyword
+                    kwargs["initial_state"] = tensors[1:]
+                    tensors = tensors[:1]
+                    nodes.append({"args": [tensors[0]], "kwargs": kwargs})
+                    continue
                 nodes.append({"args": [tensors if node.list_input else tensors[0]],
                               "kwargs": kwargs})
         entry["inbound_nodes"] = nodes
@@ -418,9 +424,12 @@ def functional_from_config(config: dict, custom_objects: dict | None = None,
     queue: dict[str, list] = {}
     order: list[str] = []
     k2_models: set[str] = set()
+    mask_ops = _mask_only_ops(config)
     for i, entry in enumerate(config["layers"]):
         if not isinstance(entry, dict):
             raise ConfigError(f"layer #{i}: expected an object; got {preview(entry)}.")
+        if entry.get("name") in mask_ops:
+            continue
         layer, _ = deserialize_layer(entry, custom_objects, index=i)
         lname = entry.get("name", layer.name)
         if not isinstance(lname, str) or lname in created:
@@ -470,6 +479,10 @@ def functional_from_config(config: dict, custom_objects: dict | None = None,
             refs = first if isinstance(first, list) and first and not isinstance(first[0], str) \
                 else [first]
             list_input = refs is first
+            states = kwargs.get("initial_state")
+            if states is not None:           # RNN(x, initial_state=[h, c]): inputs [x, h, c]
+                refs = [first] + (list(states) if isinstance(states, list) else [states])
+                list_input = True
         elif isinstance(node, list):                     # tf.keras 2.x
             refs = node
             kwargs = node[0][3] if node and isinstance(node[0], list) and len(node[0]) > 3 \
@@ -620,6 +633,59 @@ def _references(config: dict) -> list:
             walk(entry.get("inbound_nodes"))
     walk(config.get("output_layers"))
     return found
+
+
+def _mask_only_ops(config: dict) -> set:
+    """Names of the operation nodes that only compute masks. Keras 3 writes a functional
+    model's mask computations (Embedding(mask_zero=True)'s ``inputs != 0``, Masking's
+    ``any(...)``) as nodes of ``keras.src.ops`` operations (NotEqual, Any) feeding the
+    ``mask`` argument of the next layers. mitbadak's model walk computes masks itself (each
+    layer's compute_mask), so those nodes are left out; an operation whose result is used as
+    data (or is a model output) is kept, and then reported as an unknown layer."""
+    entries = [e for e in config.get("layers", []) if isinstance(e, dict)]
+    ops = {e.get("name") for e in entries
+           if isinstance(e.get("module"), str) and e["module"].startswith("keras.src.ops.")}
+    if not ops:
+        return set()
+    data_uses: dict[str, set] = {}          # op name -> names of the layers using it as data
+
+    def refs(value: Any) -> list:
+        found: list = []
+        if isinstance(value, dict):
+            if value.get("class_name") == "__keras_tensor__":
+                history = (value.get("config") or {}).get("keras_history")
+                if isinstance(history, list) and history and isinstance(history[0], str):
+                    found.append(history[0])
+            else:
+                for v in value.values():
+                    found += refs(v)
+        elif isinstance(value, list):
+            if len(value) >= 3 and isinstance(value[0], str) and isinstance(value[1], int):
+                found.append(value[0])
+            else:
+                for v in value:
+                    found += refs(v)
+        return found
+
+    for e in entries:
+        for node in e.get("inbound_nodes") or []:
+            if not isinstance(node, dict):
+                continue
+            kwargs = node.get("kwargs") if isinstance(node.get("kwargs"), dict) else {}
+            data = refs(node.get("args")) + refs({k: v for k, v in kwargs.items()
+                                                  if k != "mask"})
+            for name in data:
+                data_uses.setdefault(name, set()).add(e.get("name"))
+    outputs = set(refs(config.get("output_layers")))
+    mask_only = {n for n in ops if n not in outputs}
+    changed = True
+    while changed:                          # used as data by a kept layer: kept
+        changed = False
+        for n in list(mask_only):
+            if any(user not in mask_only for user in data_uses.get(n, ())):
+                mask_only.discard(n)
+                changed = True
+    return mask_only
 
 
 def _is_model_class(entry: dict, custom_objects: dict | None) -> bool:
