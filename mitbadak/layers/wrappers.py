@@ -42,6 +42,7 @@ class Bidirectional(Layer):
 
     supports_masking = True
     per_sample = False
+    initial_state_in_call = True
 
     def __init__(self, layer: Layer, merge_mode: str | None = "concat", weights: Any = None,
                  backward_layer: Layer | None = None, **kwargs: Any):

@@ -32,6 +32,8 @@ class RNN(Layer):
     """``keras.layers.RNN(cell, return_sequences=False, return_state=False, ...)``."""
 
     supports_masking = True
+    # Saved files record initial states as the call's `initial_state` keyword (Keras 3).
+    initial_state_in_call = True
     # Each sample's output depends on that sample alone, but slicing the batch (models/
     # slicing.py) would run the whole loop over time once per slice: never slice it.
     per_sample = False
