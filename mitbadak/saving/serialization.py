@@ -41,8 +41,9 @@ _IGNORABLE = {"optional": False, "synchronized": False, "renorm": False, "renorm
 # Keras 3 classes whose constructor takes no `trainable` (their configs never hold it).
 _NO_TRAINABLE_ARG = {"SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"}
 
-# Keras 3 arguments that tf.keras 2.x writes only when they are not the default.
-_K2_OMIT = {"synchronized": False, "optional": False, "rms_scaling": False}
+# Keras 3 arguments that tf.keras 2.x writes only when they are not the default (its
+# SimpleRNN has no `seed` at all).
+_K2_OMIT = {"synchronized": False, "optional": False, "rms_scaling": False, "seed": None}
 
 _DTYPES = {"float16", "float32", "float64", "bfloat16", "int8", "int16", "int32", "int64",
            "uint8", "uint16", "uint32", "uint64", "bool"}
@@ -90,6 +91,11 @@ def serialize_layer(layer: Layer, style: str = K3) -> dict:
                  "registered_name": registration.get_registered_name(cls) if custom else None}
         if layer.built and layer.input_shape is not None and cls.__name__ != "InputLayer":
             entry["build_config"] = {"input_shape": _shape_list(layer.input_shape)}
+            if isinstance(layer.input_shape, list) and getattr(layer, "initial_state_in_call",
+                                                               False):
+                shapes = _shape_list(layer.input_shape)     # as Keras 3 writes an RNN's
+                entry["build_config"] = {"shapes_dict": {"sequences_shape": shapes[0],
+                                                         "initial_state_shape": shapes[1:]}}
     else:
         for key, default in _K2_OMIT.items():      # tf.keras 2.x before 2.12 rejects them
             if key in cfg and cfg[key] == default:
