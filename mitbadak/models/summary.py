@@ -60,6 +60,7 @@ def print_summary(model: Any, line_length: int | None = None, positions: list | 
             for i, sub in enumerate(inner):
                 print_layer(sub, nested + 1, i == len(inner) - 1)
             print_fn("|" * nested + "¯" * (line_length - 2 * nested) + "|" * nested)
+            nested_last = True           # tf.keras prints no blank line after a nested box
         if not nested_last:
             print_fn("|" * nested + " " * (line_length - 2 * nested) + "|" * nested)
 

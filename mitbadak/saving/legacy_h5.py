@@ -26,6 +26,13 @@ from .errors import InvalidFileError, describe, reading, warn
 def save(model: Any, path: str, overwrite: bool = True, include_optimizer: bool = True) -> None:
     """Write `model` (config, weights, compile settings and optimizer state) to `path`."""
     h5py = h5.require_h5py()
+    if not (getattr(model, "_graph", False) or hasattr(model, "_build_layers")):
+        raise NotImplementedError(
+            f"Saving to HDF5 (.h5) works for Sequential and functional models only; "
+            f"{type(model).__name__} is a subclassed model, whose architecture is its Python "
+            f"code (tf.keras 2.x refuses it too). Save its weights with "
+            f"model.save_weights('x.weights.h5'), or give the class get_config() and "
+            f"@keras.saving.register_keras_serializable() and save it as 'x.keras'.")
     # Everything that can fail on the model's side fails here, before any file is touched.
     model_config = json.dumps(serialization.model_config(model, serialization.K2))
     training = compile_settings.compile_config(model, serialization.K2) if include_optimizer \
