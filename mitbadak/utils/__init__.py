@@ -1,4 +1,4 @@
-"""keras.utils: to_categorical, set_random_seed, Progbar, normalize, get_file."""
+"""keras.utils: to_categorical, set_random_seed, Progbar, normalize, get_file, pad_sequences."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,6 +7,7 @@ from .. import backend
 from ..backend import xp
 from .data_utils import get_file
 from .progbar import Progbar
+from ..preprocessing.sequence import pad_sequences
 
 
 def to_categorical(x: Any, num_classes: int | None = None) -> Any:
@@ -41,4 +42,5 @@ def normalize(x: Any, axis: int = -1, order: int = 2) -> Any:
     return x / xp.where(norm == 0, 1, norm)
 
 
-__all__ = ["to_categorical", "set_random_seed", "normalize", "Progbar", "get_file"]
+__all__ = ["to_categorical", "set_random_seed", "normalize", "Progbar", "get_file",
+           "pad_sequences"]
