@@ -658,13 +658,37 @@ def _structure(out: Any) -> Any:
 def _as_array(a: Any, index: int) -> Any:
     if a is None:
         raise ValueError(f"Input {index} is None: pass the input data as a NumPy array.")
-    a = xp.asarray(a)
+    try:
+        a = xp.asarray(a)
+    except ValueError:
+        if _ragged(a):
+            raise ValueError(_ragged_message(a, index)) from None
+        raise
+    if a.dtype.kind == "O" and _ragged(a):
+        raise ValueError(_ragged_message(a, index))
     if a.dtype.kind not in "biuf":
         kind = "text" if a.dtype.kind in "USO" else str(a.dtype)
         raise TypeError(f"Input {index} must be numeric; got an array of {kind}. Turn text into "
                         f"numbers first (a Tokenizer or TextVectorization layer), or encode "
                         f"labels with integers.")
     return a
+
+
+def _ragged(a: Any) -> bool:
+    """A list (or object array) of sequences of different lengths: word ids of texts."""
+    try:
+        return len(a) > 0 and all(hasattr(v, "__len__") and not isinstance(v, (str, bytes))
+                                  for v in a[:100]) and len({len(v) for v in a}) > 1
+    except TypeError:
+        return False
+
+
+def _ragged_message(a: Any, index: int) -> str:
+    lengths = [len(v) for v in a]
+    return (f"Input {index} is {len(a)} sequences of different lengths ({min(lengths)} to "
+            f"{max(lengths)} items), such as imdb.load_data() returns; a model needs one "
+            f"rectangular array. Pad (and cut) them to one length first: "
+            f"x = keras.utils.pad_sequences(x, maxlen=100).")
 
 
 __all__ = ["Model", "Functional", "register_saving", "saving_api", "shape_str"]
