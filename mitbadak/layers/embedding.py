@@ -59,6 +59,9 @@ class Embedding(Layer):
             self._assign("embeddings", w[0] if isinstance(w, (list, tuple)) else w)
             self._initial_weights = None
 
+    def _check_input_shape(self, shape: Any) -> None:
+        """Ids of any shape: the table does not depend on it."""
+
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape) + (self.output_dim,)
 

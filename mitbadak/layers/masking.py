@@ -22,6 +22,9 @@ class Masking(Layer):
         super().__init__(**kwargs)
         self.mask_value = mask_value
 
+    def _check_input_shape(self, shape: Any) -> None:
+        """Any shape: the layer has no weights."""
+
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         return xp.any(inputs != self.mask_value, axis=-1)
 

@@ -117,6 +117,9 @@ class Bidirectional(Layer):
             self.set_weights(self._initial_weights)
             self._initial_weights = None
 
+    def _check_input_shape(self, shape: Any) -> None:
+        self.forward_layer._check_input_shape(shape)      # any length: features fixed
+
     def compute_output_shape(self, input_shape: Any) -> Any:
         seq = input_shape[0] if isinstance(input_shape, list) else input_shape
         out = self.forward_layer.compute_output_shape(seq)
@@ -259,6 +262,11 @@ class TimeDistributed(Layer):
     def build(self, input_shape: tuple) -> None:
         if not self.layer.built:
             self.layer._maybe_build(self._child_shape(input_shape))
+
+    def _check_input_shape(self, shape: Any) -> None:
+        """Any number of time steps; each step's shape is the inner layer's business."""
+        if self.layer.built:
+            self.layer._check_input_shape(self._child_shape(shape))
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         out = self.layer.compute_output_shape(self._child_shape(input_shape))

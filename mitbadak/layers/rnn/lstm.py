@@ -173,7 +173,14 @@ class LSTM(RNN):
         self.use_cudnn = use_cudnn          # accepted for Keras code; there is no cuDNN here
 
     def get_config(self) -> dict:
-        return {**self._rnn_config(), **cell_config(self.cell, self.activity_regularizer)}
+        config = cell_config(self.cell, self.activity_regularizer)
+        forget = config.pop("unit_forget_bias")
+        ordered = {}
+        for key, value in config.items():          # Keras's LSTM puts it after the biases'
+            ordered[key] = value                   # initializer (its LSTMCell before them)
+            if key == "bias_initializer":
+                ordered["unit_forget_bias"] = forget
+        return {**self._rnn_config(), **ordered}
 
 
 __all__ = ["LSTMCell", "LSTM"]

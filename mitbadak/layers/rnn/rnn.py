@@ -109,6 +109,12 @@ class RNN(Layer):
                     raise ValueError(f"{type(self).__name__} {self.name!r}: initial state {k} "
                                      f"must have shape (batch, {size}); got {shape_str(s)}.")
 
+    def _check_input_shape(self, shape: Any) -> None:
+        """A built layer takes sequences of any length (and batch): only the rank and the
+        number of features are fixed."""
+        seq = shape[0] if isinstance(shape, list) else shape
+        self._check_sequence_shape(tuple(seq))
+
     def _check_sequence_shape(self, shape: tuple) -> None:
         if len(shape) != 3:
             if len(shape) == 2:

@@ -108,7 +108,9 @@ class SimpleRNN(RNN):
                          activity_regularizer=activity_regularizer, **kwargs)
 
     def get_config(self) -> dict:
-        return {**self._rnn_config(), **cell_config(self.cell, self.activity_regularizer)}
+        config = cell_config(self.cell, self.activity_regularizer)
+        config.pop("seed")                  # Keras 3's SimpleRNN writes none (its cell does)
+        return {**self._rnn_config(), **config}
 
 
 def cell_config(cell: RNNCell, activity_regularizer: Any) -> dict:
