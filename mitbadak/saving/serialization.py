@@ -46,7 +46,7 @@ _NO_TRAINABLE_ARG = {"SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"}
 _K2_OMIT = {"synchronized": False, "optional": False, "rms_scaling": False, "seed": None}
 
 _DTYPES = {"float16", "float32", "float64", "bfloat16", "int8", "int16", "int32", "int64",
-           "uint8", "uint16", "uint32", "uint64", "bool"}
+           "uint8", "uint16", "uint32", "uint64", "bool", "string"}
 
 _SHAPE_KEYS = ("batch_shape", "batch_input_shape", "input_shape", "shape", "build_input_shape")
 _MAX_DIM = 2 ** 31
