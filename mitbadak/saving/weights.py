@@ -147,6 +147,13 @@ def write_k3(f: Any, model: Any, include_optimizer: bool = True) -> None:
         h5.write_text(g, "name", layer.name)
         for i, name in enumerate(k3_weight_order(layer)):
             g.create_dataset(str(i), data=backend.to_numpy(layer._weights[name]))
+        # Named variables a layer keeps beside its weights, where Keras 3 keeps them
+        # ({"": {"idf_weights": ...}, "_lookup_layer": {...}} for a tf_idf TextVectorization).
+        for sub, variables in getattr(layer, "own_variables", dict)().items():
+            sub_path = "/".join(p for p in (path, sub, "vars") if p)
+            vg = f.require_group(sub_path)
+            for name, value in variables.items():
+                vg.create_dataset(name, data=backend.to_numpy(value))
     opt = getattr(model, "optimizer", None)
     if include_optimizer and getattr(model, "compiled", False) and opt is not None:
         g = f.create_group("optimizer").create_group("vars")
@@ -167,9 +174,16 @@ def read_k3(f: Any, model: Any, skip_mismatch: bool = False) -> None:
         return
     staged = []
     for path, layer in walked:
+        vars_path = f"{path}/vars" if path else "vars"
+        if hasattr(layer, "load_own_variables") and h5.has(f, vars_path):
+            # Named variables a layer keeps beside weights (TextVectorization's idf_weights)
+            g = h5.group(f, vars_path)
+            named = {k: h5.read_array(h5.dataset(g, k), tuple(h5.dataset(g, k).shape))
+                     for k in g.keys() if not k.isdigit()}
+            if named:
+                staged.append((layer, named))
         if not layer._weights:
             continue
-        vars_path = f"{path}/vars" if path else "vars"
         if not h5.has(f, vars_path):
             raise ValueError(f"it holds no weights for layer {layer.name!r} "
                              f"({type(layer).__name__}): group '{vars_path}' is missing. Was it "
@@ -326,5 +340,8 @@ def _stage(layer: Any, names: list[str], datasets: list, skip_mismatch: bool) ->
 
 def _commit(staged: list) -> None:
     for layer, values in staged:
+        if isinstance(values, dict):                 # named variables: the layer's own hook
+            layer.load_own_variables(values)
+            continue
         for name, value in values:
             layer._assign(name, value)
