@@ -32,5 +32,7 @@ from .embedding import Embedding
 from .masking import Masking
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
 from .wrappers import Bidirectional, TimeDistributed
+from .preprocessing import TextVectorization
 
-__all__ += ["Embedding", "Masking", "Bidirectional", "TimeDistributed", "RNN", "SimpleRNNCell", "SimpleRNN", "LSTMCell", "LSTM", "GRUCell", "GRU"]
+__all__ += ["Embedding", "Masking", "Bidirectional", "TimeDistributed", "TextVectorization",
+            "RNN", "SimpleRNNCell", "SimpleRNN", "LSTMCell", "LSTM", "GRUCell", "GRU"]
