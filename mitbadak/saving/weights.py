@@ -260,6 +260,15 @@ def _legacy_prefixes(top: Any) -> dict:
     return out
 
 
+def legacy_paths(model: Any) -> dict:
+    """{id(layer): its tf.keras 2.x name path} for every layer inside the model's top-level
+    layers ('lstm_1/lstm_cell'): how a nested weight (and its optimizer slots) is named."""
+    out: dict = {}
+    for layer in model.layers:
+        out.update(_legacy_prefixes(layer))
+    return out
+
+
 def read_legacy(group: Any, model: Any, skip_mismatch: bool = False) -> None:
     """Set the model's weights from a legacy layout, layer by layer in order."""
     if "layer_names" not in group.attrs and "layer_names0" not in group.attrs:
@@ -312,7 +321,8 @@ def legacy_optimizer_values(f: Any) -> tuple[list, list] | None:
 def write_legacy_optimizer(f: Any, model: Any) -> None:
     """``optimizer_weights`` as tf.keras 2.x writes it (optimizer_state.py has the layout)."""
     entries = optimizer_state.k2_state_entries(model.optimizer,
-                                               optimizer_state.trainable_refs(model))
+                                               optimizer_state.trainable_refs(model),
+                                               legacy_paths(model))
     g = f.create_group("optimizer_weights")
     h5.write_names(g, "weight_names", [name for name, _ in entries])
     for name, value in entries:
