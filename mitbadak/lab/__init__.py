@@ -12,6 +12,8 @@ One concept per module:
                           gradient statistics while fit runs (vanishing gradients, dead ReLUs)
   evaluation              confusion_matrix, classification_report
   plots                   plot_history, plot_confusion_matrix, plot_misclassified, plot_filters
+  time_gradients          time_step_gradients, plot_time_step_gradients: ‖dL/dh_t‖ per time
+                          step of a recurrent layer (vanishing gradients, why LSTM exists)
 
 The data functions need only NumPy; every ``plot_*`` needs matplotlib
 (``pip install "mitbadak[plot]"``), imported when first called.
@@ -25,6 +27,7 @@ from .optimizer_paths import (bowl, bowl_gradient, notes_optimizers, optimizer_p
                               plot_optimizer_paths)
 from .plots import (best_epoch, plot_confusion_matrix, plot_filters, plot_history,
                     plot_misclassified)
+from .time_gradients import TimeStepGradients, plot_time_step_gradients, time_step_gradients
 
 __all__ = [
     "gradient_check", "GradientCheckResult",
@@ -33,4 +36,5 @@ __all__ = [
     "LayerStats",
     "confusion_matrix", "classification_report",
     "plot_history", "best_epoch", "plot_confusion_matrix", "plot_misclassified", "plot_filters",
+    "time_step_gradients", "plot_time_step_gradients", "TimeStepGradients",
 ]

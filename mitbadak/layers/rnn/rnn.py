@@ -232,10 +232,14 @@ class RNN(Layer):
             else:
                 dstates[0] += dy.T
         keep, hold = self._keep, self._hold
+        # mitbadak.lab.time_step_gradients sets a list here to see dL/dh of every step.
+        record = self.__dict__.get("record_state_grads")
         cell.begin_backward()
         for s in range(steps - 1, -1, -1):
             if d_out is not None:
                 dstates[0] += d_out[s]
+            if record is not None:              # ‖dL/d(state)‖ per sample, every state
+                record.append([xp.sqrt((d * d).sum(axis=0)) for d in dstates])
             if hold is not None and self._masked[s]:
                 # A masked row's state is the previous one: its gradient goes straight back.
                 passed = [d * hold[s] for d in dstates]
