@@ -72,7 +72,7 @@ class RNNCell(Layer):
     ``begin_backward``, ``step_backward(s, dstates)`` and ``finish_backward``. The ``RNN``
     layer calls, per sequence::
 
-        xw = cell.project_inputs(x, training)      # (T, batch, G·units), bias added
+        xw = cell.project_inputs(x, training)      # (T, G·units, batch), bias added
         cell.begin(xw, initial_states, training)
         for s in range(T): cell.step(s)             # states of step s -> step s + 1
         ...

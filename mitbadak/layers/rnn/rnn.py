@@ -234,6 +234,7 @@ class RNN(Layer):
         keep, hold = self._keep, self._hold
         # mitbadak.lab.time_step_gradients sets a list here to see dL/dh of every step.
         record = self.__dict__.get("record_state_grads")
+        passed = [xp.empty_like(d) for d in dstates] if hold is not None else None
         cell.begin_backward()
         for s in range(steps - 1, -1, -1):
             if d_out is not None:
@@ -242,8 +243,8 @@ class RNN(Layer):
                 record.append([xp.sqrt((d * d).sum(axis=0)) for d in dstates])
             if hold is not None and self._masked[s]:
                 # A masked row's state is the previous one: its gradient goes straight back.
-                passed = [d * hold[s] for d in dstates]
-                for d in dstates:
+                for d, p in zip(dstates, passed):
+                    xp.multiply(d, hold[s], out=p)
                     d *= keep[s]
                 dstates = cell.step_backward(s, dstates)
                 for d, p in zip(dstates, passed):
