@@ -231,3 +231,21 @@ def test_learns_whether_a_word_occurs(kind):
     model.compile(keras.optimizers.Adam(0.02), "binary_crossentropy", metrics=["accuracy"])
     history = model.fit(x, y, epochs=15, batch_size=32, verbose=0)
     assert history.history["accuracy"][-1] > 0.9
+
+
+def test_cell_regularizers_and_constraints_reach_training():
+    x = x3((16, 5, 3))
+    y = np.zeros((16, 1))
+    model = keras.Sequential([
+        keras.Input((5, 3)),
+        L.LSTM(4, kernel_regularizer=keras.regularizers.L2(0.1),
+               recurrent_constraint=keras.constraints.MaxNorm(0.5)),
+        L.Dense(1)])
+    model.compile("sgd", "mse")
+    kernel = model.layers[0].get_weights()[0]
+    mse = float(((model.predict(x, verbose=0) - y) ** 2).mean())
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(mse + 0.1 * (kernel ** 2).sum(),
+                                                            rel=1e-5)
+    model.fit(x, y, epochs=1, verbose=0)
+    recurrent = model.layers[0].get_weights()[1]
+    assert np.sqrt((recurrent ** 2).sum(axis=0)).max() <= 0.5 + 1e-6
