@@ -121,7 +121,13 @@ def run(args):
         cnn = spec.get("cnn", False)
         n_train = sizes.get("cnn_n_train") if (cnn and args.quick) else sizes["n_train"]
         n_val = sizes.get("cnn_n_val") if (cnn and args.quick) else sizes["n_val"]
-        (x_tr, y_tr), (x_val, y_val) = data.load_split(spec["layout"], n_train, n_val)
+        if spec.get("text"):
+            from .text_data import load_imdb_like
+            n_train, n_val = sizes["text_n_train"], sizes["text_n_val"]
+            (x_tr, y_tr), (x_val, y_val) = load_imdb_like(
+                n_train, n_val, spec["num_words"], one_hot=spec["layout"] == "imdb_onehot")
+        else:
+            (x_tr, y_tr), (x_val, y_val) = data.load_split(spec["layout"], n_train, n_val)
         epochs = args.epochs or (sizes["cnn_epochs"] if cnn else sizes["mlp_epochs"]) or spec["epochs"]
         bs = spec["batch_size"]
         out.update(n_train=len(x_tr), n_val=len(x_val), batch_size=bs, epochs=epochs)

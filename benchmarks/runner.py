@@ -25,8 +25,19 @@ CNN_ONLY = {"naive_numpy"}
 _NEEDS = {"mitbadak": "mitbadak", "keras": "tensorflow", "torch": "torch", "naive_numpy": "numpy"}
 
 
+# The interpreter that runs the Keras children (--keras-python): TensorFlow may live in
+# another virtual environment than mitbadak's.
+KERAS_PYTHON = os.environ.get("MITBADAK_BENCH_KERAS_PYTHON") or sys.executable
+
+
 def _available(framework):
     mod = _NEEDS[framework]
+    if framework == "keras" and KERAS_PYTHON != sys.executable:
+        probe = subprocess.run([KERAS_PYTHON, "-c", "import tensorflow"], capture_output=True,
+                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        return (probe.returncode == 0,
+                None if probe.returncode == 0 else
+                f"keras skipped: {KERAS_PYTHON} cannot import tensorflow")
     if framework == "mitbadak":
         pkg = os.path.join(REPO_ROOT, "mitbadak", "__init__.py")
         if os.path.exists(pkg):
@@ -47,6 +58,8 @@ def _applies(workload, framework):
     spec = WORKLOADS[workload]
     if framework in CNN_ONLY and not spec.get("cnn"):
         return False
+    if framework == "torch" and spec.get("text"):
+        return False                          # torch_peer has no recurrent models
     return True
 
 
@@ -65,7 +78,8 @@ def _child_env(threads):
 
 def run_one(workload, framework, args, seed=None):
     seed = args.seed if seed is None else seed
-    cmd = [sys.executable, "-m", "benchmarks.child", "--workload", workload,
+    python = KERAS_PYTHON if framework == "keras" else sys.executable
+    cmd = [python, "-m", "benchmarks.child", "--workload", workload,
            "--framework", framework, "--seed", str(seed)]
     if args.quick:
         cmd.append("--quick")
@@ -268,7 +282,14 @@ def main(argv=None):
     p.add_argument("--naive-steps", type=int, default=None,
                    help="timed training steps for naive_numpy (default 30; 8 with --quick)")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per child run")
+    p.add_argument("--keras-python", default=None,
+                   help="the Python interpreter that runs the Keras children (one with "
+                        "tensorflow installed; default: env MITBADAK_BENCH_KERAS_PYTHON, else "
+                        "this interpreter)")
     args = p.parse_args(argv)
+    global KERAS_PYTHON
+    if args.keras_python:
+        KERAS_PYTHON = args.keras_python
 
     workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
     frameworks = [f.strip() for f in args.frameworks.split(",") if f.strip()]
@@ -296,7 +317,8 @@ def main(argv=None):
                 started=_dt.datetime.now().isoformat(timespec="seconds"),
                 host=platform.node(), cpu_count=os.cpu_count(), python=platform.python_version(),
                 quick=args.quick, threads=args.threads or "framework defaults", repeat=args.repeat,
-                epochs=args.epochs, seed=args.seed, seeds=args.seeds, notes=notes)
+                epochs=args.epochs, seed=args.seed, seeds=args.seeds, notes=notes,
+                keras_python=KERAS_PYTHON)
     results = []
     if args.seeds:
         try:

@@ -21,15 +21,23 @@ WORKLOADS = {
     "cnn_b32":           dict(kind="fit", layout="image3d", batch_size=32, epochs=2, cnn=True),
     "cnn_predict":       dict(kind="predict", layout="image3d", batch_size=32, cnn=True),
     "xor_step":          dict(kind="step"),
+    # 혼공머신 9-2/9-3 on IMDB-shaped reviews (benchmarks/text_data.py): batch 64, RMSprop 1e-4
+    "imdb_lstm":         dict(kind="fit", layout="imdb", batch_size=64, epochs=10, text=True,
+                              num_words=500),
+    "imdb_gru":          dict(kind="fit", layout="imdb", batch_size=64, epochs=10, text=True,
+                              num_words=500),
+    "imdb_simplernn_onehot": dict(kind="fit", layout="imdb_onehot", batch_size=64, epochs=10,
+                                  text=True, num_words=200),
 }
 
 # Sizes used by a full run and by --quick (subsets are the FIRST n of the 48,000 /
 # 12,000 / 10,000 arrays).
 FULL = dict(n_train=None, n_val=None, mlp_epochs=None, cnn_epochs=None,
+            text_n_train=20_000, text_n_val=5_000,
             predict_n=None, predict_repeats=3, xor_warmup=100, xor_steps=2000,
             naive_steps=30, naive_val_batches=20)
 QUICK = dict(n_train=12_000, n_val=3_000, mlp_epochs=2, cnn_epochs=2,
-             cnn_n_train=4_000, cnn_n_val=1_000,
+             cnn_n_train=4_000, cnn_n_val=1_000, text_n_train=4_000, text_n_val=1_000,
              predict_n=2_000, predict_repeats=1, xor_warmup=20, xor_steps=300,
              naive_steps=8, naive_val_batches=4)
 
@@ -87,8 +95,19 @@ def build_model(keras, workload: str):
             L.Dense(10, activation="softmax"),
         ])
         optimizer = "adam"
+    elif workload in ("imdb_lstm", "imdb_gru"):          # 혼공머신 9-3
+        recurrent = L.LSTM(8) if workload == "imdb_lstm" else L.GRU(8)
+        model = keras.Sequential([_inp(keras, (100,)), L.Embedding(500, 16), recurrent,
+                                  L.Dense(1, activation="sigmoid")])
+    elif workload == "imdb_simplernn_onehot":             # 혼공머신 9-2, one-hot input
+        model = keras.Sequential([_inp(keras, (100, 200)), L.SimpleRNN(8),
+                                  L.Dense(1, activation="sigmoid")])
     else:
         raise KeyError(workload)
+    if workload.startswith("imdb_"):
+        model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=1e-4),
+                      loss="binary_crossentropy", metrics=["accuracy"])
+        return model
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     return model

@@ -82,6 +82,8 @@ def standardize_dtype(dtype: Any = None) -> str:
         return _FLOATX
     if isinstance(dtype, dict):            # a Keras 3 DTypePolicy config
         dtype = dtype.get("config", {}).get("name", _FLOATX)
+    if dtype in ("string", str):           # Keras's name for text (keras.Input(dtype="string"))
+        return "string"
     name = numpy.dtype(dtype).name
     return name
 

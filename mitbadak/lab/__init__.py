@@ -14,6 +14,8 @@ One concept per module:
   plots                   plot_history, plot_confusion_matrix, plot_misclassified, plot_filters
   tuner_plots             plot_tuner_objective, plot_tuner_parallel_coordinates,
                           plot_tuner_learning_curves: a keras_tuner search at a glance
+  time_gradients          time_step_gradients, plot_time_step_gradients: ‖dL/dh_t‖ per time
+                          step of a recurrent layer (vanishing gradients, why LSTM exists)
 
 The data functions need only NumPy; every ``plot_*`` needs matplotlib
 (``pip install "mitbadak[plot]"``), imported when first called.
@@ -29,6 +31,7 @@ from .plots import (best_epoch, plot_confusion_matrix, plot_filters, plot_histor
                     plot_misclassified)
 from .tuner_plots import (plot_tuner_learning_curves, plot_tuner_objective,
                           plot_tuner_parallel_coordinates)
+from .time_gradients import TimeStepGradients, plot_time_step_gradients, time_step_gradients
 
 __all__ = [
     "gradient_check", "GradientCheckResult",
@@ -38,4 +41,5 @@ __all__ = [
     "confusion_matrix", "classification_report",
     "plot_history", "best_epoch", "plot_confusion_matrix", "plot_misclassified", "plot_filters",
     "plot_tuner_objective", "plot_tuner_parallel_coordinates", "plot_tuner_learning_curves",
+    "time_step_gradients", "plot_time_step_gradients", "TimeStepGradients",
 ]

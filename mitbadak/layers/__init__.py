@@ -28,3 +28,11 @@ __all__ += ["Conv1D", "Conv2D", "Convolution1D", "Convolution2D", "DepthwiseConv
             "SpatialDropout1D", "SpatialDropout2D",
             "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
             "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"]
+from .embedding import Embedding
+from .masking import Masking
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
+from .wrappers import Bidirectional, TimeDistributed
+from .preprocessing import TextVectorization
+
+__all__ += ["Embedding", "Masking", "Bidirectional", "TimeDistributed", "TextVectorization",
+            "RNN", "SimpleRNNCell", "SimpleRNN", "LSTMCell", "LSTM", "GRUCell", "GRU"]

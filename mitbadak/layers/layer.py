@@ -440,8 +440,14 @@ def is_builtin(layer: Layer) -> bool:
 
 
 def output_bytes(layer: Layer) -> int | None:
-    """Bytes of one sample's output; None while a size is unknown."""
-    shape = layer.output_shape
-    if shape is None or any(d is None for d in shape[1:]):
+    """Bytes of one sample's output (all outputs of a layer with several, such as
+    LSTM(return_state=True)); None while a size is unknown."""
+    shapes = layer.output_shape
+    if shapes is None:
         return None
-    return math.prod(shape[1:]) * numpy.dtype(layer.dtype).itemsize
+    total = 0
+    for shape in shapes if isinstance(shapes, list) else [shapes]:
+        if any(d is None for d in shape[1:]):
+            return None
+        total += math.prod(shape[1:]) * numpy.dtype(layer.dtype).itemsize
+    return total

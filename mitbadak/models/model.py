@@ -287,7 +287,8 @@ class Model(Trainer, Layer):
         if recording_active():
             return Layer.__call__(self, inputs, training=training, mask=mask)
         xs = self._standardize_inputs(inputs)
-        outs = self._forward_list([x.astype(self._input_dtype(i), copy=False)
+        outs = self._forward_list([x if self._input_dtype(i) is None else
+                                   x.astype(self._input_dtype(i), copy=False)
                                    for i, x in enumerate(xs)], bool(training))
         return self._pack_outputs(outs)
 
@@ -556,7 +557,15 @@ class Model(Trainer, Layer):
             else:
                 self._call_inputs_struct = "single"
                 xs = [x]
-        return [_as_array(a, i) for i, a in enumerate(xs)]
+        return [_as_array(a, i, self._takes_text(i)) for i, a in enumerate(xs)]
+
+    def _takes_text(self, i: int) -> bool:
+        """Input i holds strings: a keras.Input(dtype="string"), or a Sequential whose first
+        layer reads text (TextVectorization)."""
+        if self._graph:
+            return self._graph_inputs[i].dtype == "string"
+        first = (getattr(self, "_layers", None) or [None])[0]
+        return getattr(first, "input_dtype", None) == "string"
 
     def _pack_outputs(self, outs: list) -> Any:
         """Outputs in the structure the model was built with (an array, a list, a dict)."""
@@ -655,16 +664,42 @@ def _structure(out: Any) -> Any:
     return None
 
 
-def _as_array(a: Any, index: int) -> Any:
+def _as_array(a: Any, index: int, text: bool = False) -> Any:
     if a is None:
         raise ValueError(f"Input {index} is None: pass the input data as a NumPy array.")
-    a = xp.asarray(a)
+    try:
+        a = xp.asarray(a)
+    except ValueError:
+        if _ragged(a):
+            raise ValueError(_ragged_message(a, index)) from None
+        raise
+    if a.dtype.kind == "O" and _ragged(a):
+        raise ValueError(_ragged_message(a, index))
+    if text and a.dtype.kind in "USO":
+        return a
     if a.dtype.kind not in "biuf":
         kind = "text" if a.dtype.kind in "USO" else str(a.dtype)
         raise TypeError(f"Input {index} must be numeric; got an array of {kind}. Turn text into "
                         f"numbers first (a Tokenizer or TextVectorization layer), or encode "
                         f"labels with integers.")
     return a
+
+
+def _ragged(a: Any) -> bool:
+    """A list (or object array) of sequences of different lengths: word ids of texts."""
+    try:
+        return len(a) > 0 and all(hasattr(v, "__len__") and not isinstance(v, (str, bytes))
+                                  for v in a[:100]) and len({len(v) for v in a}) > 1
+    except TypeError:
+        return False
+
+
+def _ragged_message(a: Any, index: int) -> str:
+    lengths = [len(v) for v in a]
+    return (f"Input {index} is {len(a)} sequences of different lengths ({min(lengths)} to "
+            f"{max(lengths)} items), such as imdb.load_data() returns; a model needs one "
+            f"rectangular array. Pad (and cut) them to one length first: "
+            f"x = keras.utils.pad_sequences(x, maxlen=100).")
 
 
 __all__ = ["Model", "Functional", "register_saving", "saving_api", "shape_str"]

@@ -104,8 +104,10 @@ class Sequential(Model):
                                          shape))
         if self._graph:
             return
-        if declared is None:
-            self._input_layer = InputLayer(batch_shape=shape, dtype=self._layers[0].dtype)
+        if declared is None:        # a first layer that reads text gets a string Input
+            first = self._layers[0]
+            self._input_layer = InputLayer(batch_shape=shape,
+                                           dtype=getattr(first, "input_dtype", first.dtype))
         x = self._input_layer.output
         for layer in self._layers:
             x = layer(x)

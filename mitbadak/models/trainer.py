@@ -12,6 +12,7 @@ the total is their weighted sum, ``Σ loss_weight_k · loss_k``.
 """
 from __future__ import annotations
 
+import inspect
 import math
 import sys
 import warnings
@@ -395,6 +396,8 @@ class Trainer:
         if step is None or step.list_out or step.shared or self._consumers.get(slot) or \
                 self._output_slots.count(slot) > 1 or isinstance(step.layer, Trainer):
             return None
+        if "skip_activation" not in inspect.signature(step.layer.backward).parameters:
+            return None         # its backward cannot take dL/dz (an RNN's activation is per step)
         return step.layer
 
     def _leading_chain(self) -> list:

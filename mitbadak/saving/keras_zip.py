@@ -72,6 +72,7 @@ def load(path: str, custom_objects: dict | None = None, compile: bool = True) ->
             config = serialization.parse_json(_read(zf, CONFIG, source), CONFIG)
             model = serialization.model_from_config(config, custom_objects, compile=False)
             data = _read(zf, _weights_name(names, source), source, limit=None)
+            _load_assets(model, zf, names, source)
         with h5py.File(io.BytesIO(data), "r") as f:
             weights.read_k3(f, model)
             if not compile:
@@ -106,6 +107,20 @@ def load_weights(model: Any, path: str, skip_mismatch: bool = False) -> None:
             if values is not None and getattr(model, "compiled", False) and model.optimizer:
                 optimizer_state.restore(model.optimizer, values,
                                         optimizer_state.trainable_refs(model), source)
+
+
+def _load_assets(model: Any, zf: zipfile.ZipFile, names: set[str], source: str) -> None:
+    """Keras 3 keeps some layers' state as files in ``assets/<layer path>/`` (an adapted
+    TextVectorization's vocabulary.txt). A layer that reads them has ``load_asset_files``:
+    it gets {file name: bytes} in memory; nothing is extracted to disk."""
+    for path, layer in weights.walk_k3(model):
+        if not hasattr(layer, "load_asset_files"):
+            continue
+        prefix = f"assets/{path}/"
+        files = {n[len(prefix):]: _read(zf, n, source) for n in sorted(names)
+                 if n.startswith(prefix) and "/" not in n[len(prefix):] and n != prefix}
+        if files:
+            layer.load_asset_files(files)
 
 
 def check_members(zf: zipfile.ZipFile, source: str) -> set[str]:

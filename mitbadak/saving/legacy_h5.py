@@ -89,7 +89,7 @@ def restore_legacy_optimizer(f: Any, model: Any, source: str) -> bool:
     names, datasets = found
     if any(n.split("/")[-1] in ("iteration:0", "iter:0") for n in names):     # tf.keras 2.x
         return optimizer_state.restore_k2(model.optimizer, dict(zip(names, datasets)), refs,
-                                          source)
+                                          source, weights.legacy_paths(model))
     return optimizer_state.restore(model.optimizer, datasets, refs, source)
 
 

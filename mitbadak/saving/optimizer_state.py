@@ -83,8 +83,12 @@ def state_entries(opt: Any, refs: list, model_name: str) -> list[tuple[str, nump
     return entries
 
 
-def k2_state_entries(opt: Any, refs: list) -> list[tuple[str, numpy.ndarray]]:
-    """(name, value) pairs in tf.keras 2.x's legacy-optimizer layout (see the module text)."""
+def k2_state_entries(opt: Any, refs: list, paths: dict | None = None) \
+        -> list[tuple[str, numpy.ndarray]]:
+    """(name, value) pairs in tf.keras 2.x's legacy-optimizer layout (see the module text).
+    `paths`: {id(layer): 'lstm_1/lstm_cell'} for layers held by others (an RNN's cell), whose
+    slots tf.keras names by that path."""
+    paths = paths or {}
     prefix = type(opt).__name__
     entries = [(f"{prefix}/iter:0", numpy.asarray(opt.iterations, dtype=numpy.int64))]
     if isinstance(opt, optimizers.Nadam):
@@ -93,7 +97,8 @@ def k2_state_entries(opt: Any, refs: list) -> list[tuple[str, numpy.ndarray]]:
     slots = _current_slots(opt, refs)
     for slot in opt.slot_names:
         for i, (layer, weight) in enumerate(refs):
-            entries.append((f"{prefix}/{layer.name}/{weight}/{_k2_slot_name(opt, slot)}:0",
+            where = paths.get(id(layer), layer.name)
+            entries.append((f"{prefix}/{where}/{weight}/{_k2_slot_name(opt, slot)}:0",
                             backend.to_numpy(slots[i][slot]).copy()))
     return entries
 
@@ -158,8 +163,11 @@ def restore(opt: Any, values: list, refs: list, source: str) -> bool:
     return True
 
 
-def restore_k2(opt: Any, named: dict, refs: list, source: str) -> bool:
-    """tf.keras 2.x state (datasets by name), matched by layer, weight and slot names."""
+def restore_k2(opt: Any, named: dict, refs: list, source: str,
+               paths: dict | None = None) -> bool:
+    """tf.keras 2.x state (datasets by name), matched by layer, weight and slot names (a
+    nested layer's by its path, `paths` as in k2_state_entries)."""
+    paths = paths or {}
     aliases = _k2_slot_aliases(opt)
     iteration = cache = None
     by_key: dict = {}
@@ -174,9 +182,13 @@ def restore_k2(opt: Any, named: dict, refs: list, source: str) -> bool:
                 by_key.setdefault((parts[-2], parts[-1], aliases[parts[-3]]), value)
             if parts[-1] in aliases:       # legacy optimizers: Adam/<layer>/<weight>/m
                 by_key.setdefault((parts[-3], parts[-2], aliases[parts[-1]]), value)
+                # and by the whole path: Adam/lstm_1/lstm_cell/kernel/m
+                by_key.setdefault(("/".join(parts[1:-2]), parts[-2], aliases[parts[-1]]),
+                                  value)
     params = [layer._weights[n] for layer, n in refs]
-    wanted = [((layer.name, weight, slot), tuple(p.shape))
-              for (layer, weight), p in zip(refs, params) for slot in opt.slot_names]
+    keys = [paths.get(id(layer), layer.name) for layer, _ in refs]
+    wanted = [((key, weight, slot), tuple(p.shape))
+              for key, (layer, weight), p in zip(keys, refs, params) for slot in opt.slot_names]
     if iteration is None or numpy.shape(iteration) != () or any(
             key not in by_key or tuple(by_key[key].shape) != shape for key, shape in wanted):
         warn(f"{source}: the tf.keras 2.x optimizer state does not match this "
@@ -187,7 +199,7 @@ def restore_k2(opt: Any, named: dict, refs: list, source: str) -> bool:
     opt.iterations = int(numpy.asarray(iteration))
     for i, (layer, weight) in enumerate(refs):
         for slot in opt.slot_names:
-            opt._slots[i][slot][...] = backend.xp.asarray(by_key[(layer.name, weight, slot)])
+            opt._slots[i][slot][...] = backend.xp.asarray(by_key[(keys[i], weight, slot)])
     if isinstance(opt, optimizers.Nadam):
         opt.u_product = float(numpy.asarray(cache)) if cache is not None and \
             numpy.shape(cache) == () else math.prod(opt._mu(t)

@@ -41,11 +41,12 @@ _IGNORABLE = {"optional": False, "synchronized": False, "renorm": False, "renorm
 # Keras 3 classes whose constructor takes no `trainable` (their configs never hold it).
 _NO_TRAINABLE_ARG = {"SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"}
 
-# Keras 3 arguments that tf.keras 2.x writes only when they are not the default.
-_K2_OMIT = {"synchronized": False, "optional": False, "rms_scaling": False}
+# Keras 3 arguments that tf.keras 2.x writes only when they are not the default (its
+# SimpleRNN has no `seed` at all).
+_K2_OMIT = {"synchronized": False, "optional": False, "rms_scaling": False, "seed": None}
 
 _DTYPES = {"float16", "float32", "float64", "bfloat16", "int8", "int16", "int32", "int64",
-           "uint8", "uint16", "uint32", "uint64", "bool"}
+           "uint8", "uint16", "uint32", "uint64", "bool", "string"}
 
 _SHAPE_KEYS = ("batch_shape", "batch_input_shape", "input_shape", "shape", "build_input_shape")
 _MAX_DIM = 2 ** 31
@@ -73,10 +74,10 @@ def serialize_layer(layer: Layer, style: str = K3) -> dict:
         cfg.pop("trainable", None)
     for key, value in cfg.items():                 # sub-layers given as objects
         if isinstance(value, Layer):
-            cfg[key] = serialize_layer(value, style)
+            cfg[key] = _nested_layer_entry(value, style)
         elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer)
                                                                  for v in value):
-            cfg[key] = [serialize_layer(v, style) for v in value]
+            cfg[key] = [_nested_layer_entry(v, style) for v in value]
     if style == K3:
         shape = cfg.pop("batch_input_shape", None)   # only the InputLayer entry keeps a shape
         if cls.__name__ == "InputLayer":
@@ -90,6 +91,11 @@ def serialize_layer(layer: Layer, style: str = K3) -> dict:
                  "registered_name": registration.get_registered_name(cls) if custom else None}
         if layer.built and layer.input_shape is not None and cls.__name__ != "InputLayer":
             entry["build_config"] = {"input_shape": _shape_list(layer.input_shape)}
+            if isinstance(layer.input_shape, list) and getattr(layer, "initial_state_in_call",
+                                                               False):
+                shapes = _shape_list(layer.input_shape)     # as Keras 3 writes an RNN's
+                entry["build_config"] = {"shapes_dict": {"sequences_shape": shapes[0],
+                                                         "initial_state_shape": shapes[1:]}}
     else:
         for key, default in _K2_OMIT.items():      # tf.keras 2.x before 2.12 rejects them
             if key in cfg and cfg[key] == default:
@@ -97,6 +103,19 @@ def serialize_layer(layer: Layer, style: str = K3) -> dict:
         entry = {"class_name": registration.get_registered_name(cls) if custom else cls.__name__,
                  "config": cfg}
     return jsonable(entry, f"layer {layer.name!r}")
+
+
+def _nested_layer_entry(layer: Layer, style: str) -> dict:
+    """A layer inside another's config (a wrapper's ``layer``, an RNN's ``cell``). tf.keras
+    2.x writes these with ``module`` and ``registered_name`` even in .h5 files, and Keras 3
+    needs them there to find the class."""
+    entry = serialize_layer(layer, style)
+    if style == K2 and not _is_model(layer) and "module" not in entry:
+        custom = not _is_builtin_layer(type(layer))
+        entry = {"module": type(layer).__module__ if custom else "keras.layers",
+                 "class_name": entry["class_name"], "config": entry["config"],
+                 "registered_name": entry["class_name"] if custom else None}
+    return entry
 
 
 def _shape_list(shape: Any) -> list:
@@ -236,6 +255,12 @@ def functional_config(model: Any, style: str = K3) -> dict:
                 kwargs = dict(node.arguments)
                 if _is_model(layer):
                     kwargs.setdefault("mask", None)
+                if node.list_input and getattr(layer, "initial_state_in_call", False):
+                    # RNN(x, initial_state=[h, c]): Keras 3 passes the states as a keyword
+                    kwargs["initial_state"] = tensors[1:]
+                    tensors = tensors[:1]
+                    nodes.append({"args": [tensors[0]], "kwargs": kwargs})
+                    continue
                 nodes.append({"args": [tensors if node.list_input else tensors[0]],
                               "kwargs": kwargs})
         entry["inbound_nodes"] = nodes
@@ -405,9 +430,12 @@ def functional_from_config(config: dict, custom_objects: dict | None = None,
     queue: dict[str, list] = {}
     order: list[str] = []
     k2_models: set[str] = set()
+    mask_ops = _mask_only_ops(config)
     for i, entry in enumerate(config["layers"]):
         if not isinstance(entry, dict):
             raise ConfigError(f"layer #{i}: expected an object; got {preview(entry)}.")
+        if entry.get("name") in mask_ops:
+            continue
         layer, _ = deserialize_layer(entry, custom_objects, index=i)
         lname = entry.get("name", layer.name)
         if not isinstance(lname, str) or lname in created:
@@ -457,6 +485,10 @@ def functional_from_config(config: dict, custom_objects: dict | None = None,
             refs = first if isinstance(first, list) and first and not isinstance(first[0], str) \
                 else [first]
             list_input = refs is first
+            states = kwargs.get("initial_state")
+            if states is not None:           # RNN(x, initial_state=[h, c]): inputs [x, h, c]
+                refs = [first] + (list(states) if isinstance(states, list) else [states])
+                list_input = True
         elif isinstance(node, list):                     # tf.keras 2.x
             refs = node
             kwargs = node[0][3] if node and isinstance(node[0], list) and len(node[0]) > 3 \
@@ -607,6 +639,59 @@ def _references(config: dict) -> list:
             walk(entry.get("inbound_nodes"))
     walk(config.get("output_layers"))
     return found
+
+
+def _mask_only_ops(config: dict) -> set:
+    """Names of the operation nodes that only compute masks. Keras 3 writes a functional
+    model's mask computations (Embedding(mask_zero=True)'s ``inputs != 0``, Masking's
+    ``any(...)``) as nodes of ``keras.src.ops`` operations (NotEqual, Any) feeding the
+    ``mask`` argument of the next layers. mitbadak's model walk computes masks itself (each
+    layer's compute_mask), so those nodes are left out; an operation whose result is used as
+    data (or is a model output) is kept, and then reported as an unknown layer."""
+    entries = [e for e in config.get("layers", []) if isinstance(e, dict)]
+    ops = {e.get("name") for e in entries
+           if isinstance(e.get("module"), str) and e["module"].startswith("keras.src.ops.")}
+    if not ops:
+        return set()
+    data_uses: dict[str, set] = {}          # op name -> names of the layers using it as data
+
+    def refs(value: Any) -> list:
+        found: list = []
+        if isinstance(value, dict):
+            if value.get("class_name") == "__keras_tensor__":
+                history = (value.get("config") or {}).get("keras_history")
+                if isinstance(history, list) and history and isinstance(history[0], str):
+                    found.append(history[0])
+            else:
+                for v in value.values():
+                    found += refs(v)
+        elif isinstance(value, list):
+            if len(value) >= 3 and isinstance(value[0], str) and isinstance(value[1], int):
+                found.append(value[0])
+            else:
+                for v in value:
+                    found += refs(v)
+        return found
+
+    for e in entries:
+        for node in e.get("inbound_nodes") or []:
+            if not isinstance(node, dict):
+                continue
+            kwargs = node.get("kwargs") if isinstance(node.get("kwargs"), dict) else {}
+            data = refs(node.get("args")) + refs({k: v for k, v in kwargs.items()
+                                                  if k != "mask"})
+            for name in data:
+                data_uses.setdefault(name, set()).add(e.get("name"))
+    outputs = set(refs(config.get("output_layers")))
+    mask_only = {n for n in ops if n not in outputs}
+    changed = True
+    while changed:                          # used as data by a kept layer: kept
+        changed = False
+        for n in list(mask_only):
+            if any(user not in mask_only for user in data_uses.get(n, ())):
+                mask_only.discard(n)
+                changed = True
+    return mask_only
 
 
 def _is_model_class(entry: dict, custom_objects: dict | None) -> bool:

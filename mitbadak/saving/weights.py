@@ -147,6 +147,13 @@ def write_k3(f: Any, model: Any, include_optimizer: bool = True) -> None:
         h5.write_text(g, "name", layer.name)
         for i, name in enumerate(k3_weight_order(layer)):
             g.create_dataset(str(i), data=backend.to_numpy(layer._weights[name]))
+        # Named variables a layer keeps beside its weights, where Keras 3 keeps them
+        # ({"": {"idf_weights": ...}, "_lookup_layer": {...}} for a tf_idf TextVectorization).
+        for sub, variables in getattr(layer, "own_variables", dict)().items():
+            sub_path = "/".join(p for p in (path, sub, "vars") if p)
+            vg = f.require_group(sub_path)
+            for name, value in variables.items():
+                vg.create_dataset(name, data=backend.to_numpy(value))
     opt = getattr(model, "optimizer", None)
     if include_optimizer and getattr(model, "compiled", False) and opt is not None:
         g = f.create_group("optimizer").create_group("vars")
@@ -167,9 +174,16 @@ def read_k3(f: Any, model: Any, skip_mismatch: bool = False) -> None:
         return
     staged = []
     for path, layer in walked:
+        vars_path = f"{path}/vars" if path else "vars"
+        if hasattr(layer, "load_own_variables") and h5.has(f, vars_path):
+            # Named variables a layer keeps beside weights (TextVectorization's idf_weights)
+            g = h5.group(f, vars_path)
+            named = {k: h5.read_array(h5.dataset(g, k), tuple(h5.dataset(g, k).shape))
+                     for k in g.keys() if not k.isdigit()}
+            if named:
+                staged.append((layer, named))
         if not layer._weights:
             continue
-        vars_path = f"{path}/vars" if path else "vars"
         if not h5.has(f, vars_path):
             raise ValueError(f"it holds no weights for layer {layer.name!r} "
                              f"({type(layer).__name__}): group '{vars_path}' is missing. Was it "
@@ -219,11 +233,40 @@ def write_legacy(group: Any, model: Any) -> None:
     for layer in sorted(model.layers, key=lambda l: l.name):
         g = group.create_group(layer.name)
         pairs = legacy_weights(layer)
-        weight_names = [f"{l.name}/{n}:0" for l, n in pairs]
+        prefixes = _legacy_prefixes(layer)
+        weight_names = [f"{prefixes.get(id(l), l.name)}/{n}:0" for l, n in pairs]
         h5.write_names(g, "weight_names", weight_names)
         for path, (l, n) in zip(weight_names, pairs):
             g.create_dataset(path, data=backend.to_numpy(l._weights[n]))
     h5.write_names(group.create_group("top_level_model_weights"), "weight_names", [])
+
+
+def _legacy_prefixes(top: Any) -> dict:
+    """{id(layer): 'bidirectional/forward_lstm/lstm_cell'}: tf.keras 2.x names the weights of
+    a layer held by another (an RNN's cell, a wrapper's layers) by their path from the
+    top-level layer, so two cells both called 'lstm_cell' do not clash. A nested model's
+    layers keep their own names, as tf.keras writes them."""
+    if hasattr(top, "_walk_backward"):
+        return {}
+    out = {id(top): top.name}
+
+    def visit(layer: Any, prefix: str) -> None:
+        for child in layer._sublayers():
+            if id(child) not in out:
+                out[id(child)] = f"{prefix}/{child.name}"
+                visit(child, out[id(child)])
+
+    visit(top, top.name)
+    return out
+
+
+def legacy_paths(model: Any) -> dict:
+    """{id(layer): its tf.keras 2.x name path} for every layer inside the model's top-level
+    layers ('lstm_1/lstm_cell'): how a nested weight (and its optimizer slots) is named."""
+    out: dict = {}
+    for layer in model.layers:
+        out.update(_legacy_prefixes(layer))
+    return out
 
 
 def read_legacy(group: Any, model: Any, skip_mismatch: bool = False) -> None:
@@ -278,7 +321,8 @@ def legacy_optimizer_values(f: Any) -> tuple[list, list] | None:
 def write_legacy_optimizer(f: Any, model: Any) -> None:
     """``optimizer_weights`` as tf.keras 2.x writes it (optimizer_state.py has the layout)."""
     entries = optimizer_state.k2_state_entries(model.optimizer,
-                                               optimizer_state.trainable_refs(model))
+                                               optimizer_state.trainable_refs(model),
+                                               legacy_paths(model))
     g = f.create_group("optimizer_weights")
     h5.write_names(g, "weight_names", [name for name, _ in entries])
     for name, value in entries:
@@ -306,5 +350,8 @@ def _stage(layer: Any, names: list[str], datasets: list, skip_mismatch: bool) ->
 
 def _commit(staged: list) -> None:
     for layer, values in staged:
+        if isinstance(values, dict):                 # named variables: the layer's own hook
+            layer.load_own_variables(values)
+            continue
         for name, value in values:
             layer._assign(name, value)

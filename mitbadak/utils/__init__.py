@@ -1,4 +1,5 @@
-"""keras.utils: to_categorical, set_random_seed, Progbar, normalize, get_file, plot_model."""
+"""keras.utils: to_categorical, set_random_seed, Progbar, normalize, get_file, pad_sequences,
+plot_model."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,6 +9,7 @@ from ..backend import xp
 from .data_utils import get_file
 from .model_visualization import plot_model
 from .progbar import Progbar
+from ..preprocessing.sequence import pad_sequences
 
 
 def to_categorical(x: Any, num_classes: int | None = None) -> Any:
@@ -23,9 +25,41 @@ def to_categorical(x: Any, num_classes: int | None = None) -> Any:
     n = int(y.max()) + 1 if num_classes is None else int(num_classes)
     if y.size and y.max() >= n:
         raise ValueError(f"to_categorical: label {int(y.max())} does not fit num_classes={n}.")
+    _check_one_hot_size(y.shape, n)
     out = xp.zeros(y.shape + (n,), dtype="float32")
     xp.put_along_axis(out, y[..., None], 1.0, axis=-1)
     return out
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory the system can still give (Linux's MemAvailable), or None."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _check_one_hot_size(shape: tuple, n: int) -> None:
+    """A one-hot array larger than the memory left is refused before it is made: one-hot
+    word ids (sequences × length × vocabulary) grow fast, and a MemoryError (or the machine
+    swapping) says nothing about why."""
+    import math
+    need = math.prod(shape) * n * 4
+    free = _available_memory()
+    if free is None or need <= 0.8 * free:
+        return
+    gib = 1 << 30
+    hint = (" These look like word ids: give them to an Embedding layer instead of one-hot "
+            "vectors (keras.layers.Embedding(num_words, 16)), or keep fewer words "
+            "(imdb.load_data(num_words=200)) and fewer samples at a time."
+            if len(shape) >= 2 else "")
+    raise MemoryError(f"to_categorical: the one-hot array would be {shape + (n,)} float32, "
+                      f"{need / gib:.1f} GiB, and only {free / gib:.1f} GiB of memory is "
+                      f"available.{hint}")
 
 
 def set_random_seed(seed: int) -> None:
@@ -43,4 +77,4 @@ def normalize(x: Any, axis: int = -1, order: int = 2) -> Any:
 
 
 __all__ = ["to_categorical", "set_random_seed", "normalize", "Progbar", "get_file",
-           "plot_model"]
+           "pad_sequences", "plot_model"]
