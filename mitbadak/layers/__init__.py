@@ -23,3 +23,10 @@ __all__ += ["Conv1D", "Conv2D", "Convolution1D", "Convolution2D", "DepthwiseConv
             "GlobalAvgPool2D", "BatchNormalization", "LayerNormalization", "ZeroPadding1D",
             "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D", "UpSampling2D",
             "SpatialDropout1D", "SpatialDropout2D"]
+from .activation_layers import ELU, Identity, LeakyReLU, PReLU, ReLU, Softmax
+from .convolution import (SeparableConv1D, SeparableConv2D, SeparableConvolution1D,
+                          SeparableConvolution2D)
+from .lambda_layer import Lambda
+
+__all__ += ["ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Identity", "SeparableConv1D",
+            "SeparableConv2D", "SeparableConvolution1D", "SeparableConvolution2D", "Lambda"]
