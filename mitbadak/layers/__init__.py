@@ -30,3 +30,10 @@ from .lambda_layer import Lambda
 
 __all__ += ["ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Identity", "SeparableConv1D",
             "SeparableConv2D", "SeparableConvolution1D", "SeparableConvolution2D", "Lambda"]
+from .preprocessing import (CenterCrop, Normalization, RandomBrightness, RandomContrast,
+                            RandomCrop, RandomFlip, RandomRotation, RandomTranslation,
+                            RandomZoom, Rescaling, Resizing)
+
+__all__ += ["Rescaling", "Resizing", "CenterCrop", "Normalization", "RandomFlip",
+            "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
+            "RandomBrightness", "RandomCrop"]
