@@ -136,60 +136,76 @@ def gradient_check(model_or_layer: Any, x: Any, y: Any = None, loss: Any = None,
         eps = 1e-6 if dtype == "float64" else 1e-3
     subject = copy.deepcopy(model_or_layer)
     layers, is_model = _layers_of(subject)
-    x_arr = xp.array(x, dtype=dtype)             # our own copy: it is perturbed in place
-    if x_arr.ndim < 1 or len(x_arr) == 0:
-        raise ValueError(f"x: expected a non-empty batch (batch, ...); got shape {x_arr.shape}.")
-    _cast_and_build(subject, layers, is_model, x_arr.shape, dtype)
-    loss_obj = _resolve_loss(model_or_layer, y, loss, is_model)
-    fused = loss_obj is not None and _fuses(loss_obj, layers[-1])
+    multi_input = isinstance(x, (list, tuple, dict))
+    xs = [xp.array(v, dtype=dtype) for v in (x.values() if isinstance(x, dict) else x)] \
+        if multi_input else [xp.array(x, dtype=dtype)]   # our own copies: perturbed in place
+    if any(v.ndim < 1 or len(v) == 0 for v in xs):
+        raise ValueError(f"x: expected a non-empty batch (batch, ...); got shapes "
+                         f"{[v.shape for v in xs]}.")
+    _cast_and_build(subject, layers, is_model, [v.shape for v in xs], dtype)
+    # Every layer whose weights are checked: a model's layers, a wrapper and its inner layers.
+    layers = [l for l in subject._flatten_layers() if not (is_model and l is subject)]
+    loss_objs, loss_weights = _resolve_losses(model_or_layer, subject, y, loss, is_model)
     rng = np.random.default_rng(seed)
     generators = _generators(layers)
     states = [g.bit_generator.state for g in generators]
 
-    def forward(inp):
-        for g, s in zip(generators, states):  # the same random draws (dropout mask) every time
-            g.bit_generator.state = s
-        out = inp
-        for layer in layers:
-            out = layer.forward(out, training=training)
-        return out
+    def forward():
+        for g, st in zip(generators, states):  # the same random draws (dropout mask) every time
+            g.bit_generator.state = st
+        if is_model:
+            return subject._forward_list(xs, training)
+        out = subject.forward(xs if multi_input else xs[0], training=training)
+        return list(out) if isinstance(out, (list, tuple)) else [out]
 
-    out = forward(x_arr)
-    if loss_obj is None:
-        R = xp.asarray(rng.standard_normal(out.shape), dtype=out.dtype)
-        t = None
+    outs = forward()
+    fused = _fused_outputs(subject, layers, loss_objs, is_model)
+    if loss_objs is None:
+        Rs = [xp.asarray(rng.standard_normal(o.shape), dtype=o.dtype) for o in outs]
+        targets = None
     else:
-        R = None
-        t = loss_obj.prepare_targets(xp.asarray(y), out)
+        Rs = None
+        ys = list(y) if isinstance(y, (list, tuple)) else [y]
+        if isinstance(y, dict):
+            ys = [y[n] for n in subject.output_names]
+        targets = [None if l is None else l.prepare_targets(xp.asarray(t), o)
+                   for l, t, o in zip(loss_objs, ys, outs)]
 
-    def objective(o):
-        if R is not None:
-            value = float((o * R).sum())
+    def objective(os_):
+        if Rs is not None:
+            value = sum(float((o * R).sum()) for o, R in zip(os_, Rs))
         else:
-            per_sample = loss_obj.forward(t, o)
-            value = float(per_sample.sum()) / per_sample.size
+            value = 0.0
+            for l, t, o, w in zip(loss_objs, targets, os_, loss_weights):
+                if l is not None:
+                    per_sample = l.forward(t, o)
+                    value += w * float(per_sample.sum()) / per_sample.size
         return value + sum(layer.regularization_loss() for layer in layers)
 
     def L():
-        return objective(forward(x_arr))
+        return objective(forward())
 
     # Backprop, once, exactly as the trainer does it.
-    L0 = objective(out)
-    if R is not None:
-        dy = R.copy()
+    L0 = objective(outs)
+    if Rs is not None:
+        dys = [R.copy() for R in Rs]
     else:
-        per_sample_size = loss_obj.forward(t, out).size
-        dy = (loss_obj.fused_backward(t, out) if fused else loss_obj.backward(t, out))
-        dy = dy * (1.0 / per_sample_size)
-    for i in range(len(layers) - 1, -1, -1):
-        layer = layers[i]
-        if fused and i == len(layers) - 1:
-            dy = layer.backward(dy, skip_activation=True)
-        else:
-            dy = layer.backward(dy)
+        dys = []
+        for k, (l, t, o, w) in enumerate(zip(loss_objs, targets, outs, loss_weights)):
+            if l is None:
+                dys.append(None)
+                continue
+            d = l.fused_backward(t, o) if k in fused else l.backward(t, o)
+            dys.append(d * (w / l.forward(t, o).size))
+    if is_model:
+        grads_in = subject._walk_backward(dys, need_input_grads=True)
+    else:
+        subject.needs_input_grad = True           # its state is that of the forward above
+        dy = dys if len(dys) > 1 else dys[0]
+        out = subject.backward(dy, skip_activation=True) if 0 in fused else subject.backward(dy)
+        grads_in = list(out) if multi_input else [out]
     for layer in layers:
         layer.add_regularization_grads()
-    dx = dy
 
     floor = 1e-8 * max(1.0, abs(L0))   # gradients below this are zero at eps's resolution
     rows = []
@@ -210,17 +226,20 @@ def gradient_check(model_or_layer: Any, x: Any, y: Any = None, loss: Any = None,
                 continue
             rows.append(_compare(label, w, analytic, L, eps, rng, max_entries, tol, floor))
     if check_input:
-        if dx is None:
-            rows.append(GradientCheckRow("input (backward returned None)", tuple(x_arr.shape),
-                                         0, float("inf"), float("inf"), False))
-        else:
-            analytic = backend.to_numpy(dx).astype(np.float64)
-            rows.append(_compare("input", x_arr, analytic, L, eps, rng, max_entries, tol, floor))
+        for i, (xv, gv) in enumerate(zip(xs, grads_in or [None] * len(xs))):
+            label = "input" if len(xs) == 1 else f"input {i}"
+            if gv is None:
+                rows.append(GradientCheckRow(f"{label} (backward returned None)",
+                                             tuple(xv.shape), 0, float("inf"), float("inf"),
+                                             False))
+            else:
+                analytic = backend.to_numpy(gv).astype(np.float64)
+                rows.append(_compare(label, xv, analytic, L, eps, rng, max_entries, tol, floor))
     for g, s in zip(generators, states):
         g.bit_generator.state = s            # leave the library generator as we found it
 
     kind = "model" if is_model else "layer"
-    what = "L = mean loss" if R is None else "L = Σ output ⊙ R (dL/dy = R)"
+    what = "L = mean loss" if Rs is None else "L = Σ output ⊙ R (dL/dy = R)"
     title = (f"Gradient check of {kind} {getattr(subject, 'name', '')!r} "
              f"({type(subject).__name__}) in {dtype}: central differences, eps = {eps:g}, {what}")
     result = GradientCheckResult(rows, tol, title)
@@ -255,22 +274,22 @@ def _compare(label, arr, analytic, L, eps, rng, max_entries, tol, floor) -> Grad
 
 
 def _layers_of(subject: Any) -> tuple[list, bool]:
-    if isinstance(subject, Layer):
+    if isinstance(subject, Layer) and not hasattr(subject, "_walk_backward"):
         return [subject], False
-    layers = getattr(subject, "layers", None)
-    if layers is not None and hasattr(subject, "forward"):
-        if not layers:
+    if hasattr(subject, "_walk_backward"):
+        if hasattr(subject, "_build_layers") and not subject.layers:
             raise ValueError("model_or_layer: the model has no layers; add some first.")
-        return list(layers), True
+        return list(subject.layers), True
     raise TypeError(f"model_or_layer: expected a keras Layer (with forward and backward) or a "
-                    f"Sequential model; got {type(subject).__name__}. Hint: a custom layer "
+                    f"keras Model; got {type(subject).__name__}. Hint: a custom layer "
                     f"subclasses mitbadak.layers.Layer.")
 
 
-def _cast_and_build(subject, layers, is_model, x_shape, dtype) -> None:
+def _cast_and_build(subject, layers, is_model, x_shapes, dtype) -> None:
     """Cast every weight to `dtype` (and any attribute that pointed at the old array), then
     build what is not built yet, in `dtype`."""
-    for layer in layers:
+    every = [l for l in subject._flatten_layers()] if is_model else subject._flatten_layers()
+    for layer in every:
         layer.dtype = dtype
         layer.needs_input_grad = True
         for name, w in list(layer._weights.items()):
@@ -279,25 +298,52 @@ def _cast_and_build(subject, layers, is_model, x_shape, dtype) -> None:
                 if value is w:                 # e.g. Dense keeps self.kernel as well
                     setattr(layer, attr, new)
             layer._weights[name] = new
-    input_shape = (None,) + tuple(x_shape[1:])
+    shapes = [(None,) + tuple(s[1:]) for s in x_shapes]
     if is_model:
-        subject.build(input_shape)
+        if not subject.built:
+            subject.build(shapes[0] if len(shapes) == 1 else shapes)
     else:
-        layers[0]._maybe_build(input_shape)
+        subject._maybe_build(shapes[0] if len(shapes) == 1 else shapes)
+    for layer in subject._flatten_layers():     # layers built just now
+        layer.dtype = dtype
 
 
-def _resolve_loss(original, y, loss, is_model):
+def _resolve_losses(original, subject, y, loss, is_model) -> tuple[list | None, list]:
+    """(one loss per output, or None for L = Σ output ⊙ R; the loss weights)."""
     if y is None:
         if loss is not None:
             raise ValueError("loss: given without y. Pass y (the labels) too, or neither to "
                              "check with L = Σ output ⊙ R.")
-        return None
-    if loss is None and is_model and getattr(original, "_loss", None) is not None:
-        return original._loss
+        return None, []
+    n = len(subject.output_names) if is_model else (len(y) if isinstance(y, list) else 1)
+    if loss is None and is_model and getattr(original, "compiled", False) and \
+            original._compile_specs.loss is not None:
+        subject._build_compiled()
+        return ([o.loss for o in subject._outs],
+                [1.0 if o.weight is None else float(o.weight) for o in subject._outs])
     if loss is None:
         raise ValueError("loss: expected a loss when y is given, e.g. loss='mse' or "
                          "loss='sparse_categorical_crossentropy'; got None.")
-    return losses.get(loss)
+    specs = list(loss) if isinstance(loss, (list, tuple)) else [loss] * n
+    return [None if l is None else losses.get(l) for l in specs], [1.0] * n
+
+
+def _fused_outputs(subject, layers, loss_objs, is_model) -> tuple:
+    """The trainer's rule: softmax/sigmoid followed by its cross-entropy uses (p − t)/N."""
+    if loss_objs is None:
+        if is_model:
+            subject._prepare_backward(())
+        return ()
+    fused = []
+    for k, loss_obj in enumerate(loss_objs):
+        last = subject._fusable_output_layer(k) if is_model else subject
+        if loss_obj is not None and last is not None and _fuses(loss_obj, last):
+            fused.append(k)
+    if is_model:
+        subject._fused_outputs = tuple(fused)
+        if subject._graph:          # a subclassed model's steps are prepared at each forward
+            subject._prepare_backward(subject._fused_outputs)
+    return tuple(fused)
 
 
 def _fuses(loss_obj, last) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 from .. import activations, backend, constraints, initializers, regularizers
 from ..backend import xp
 from .layer import Layer, add_bias
+from .node import KerasTensor, Node
 
 
 def _serialize_or_none(module, obj):
@@ -16,7 +17,8 @@ def _serialize_or_none(module, obj):
 class InputLayer(Layer):
     """Declares the input shape of a model; its forward is the identity.
 
-    ``shape`` excludes the batch axis: ``InputLayer(shape=(784,))``.
+    ``shape`` excludes the batch axis: ``InputLayer(shape=(784,))``. Creating one records its
+    node, whose output is the KerasTensor that ``keras.Input`` returns.
     """
 
     def __init__(self, shape: tuple | None = None, batch_size: int | None = None,
@@ -36,6 +38,7 @@ class InputLayer(Layer):
         super().__init__(name=name or backend.unique_name("input_layer"), dtype=dtype,
                          batch_input_shape=tuple(batch_shape), **kwargs)
         self._maybe_build(self._batch_input_shape)
+        Node(self, [], [KerasTensor(self._batch_input_shape, dtype=self.dtype, name=self.name)])
 
     def forward(self, x, training=False):
         return x
@@ -48,25 +51,13 @@ class InputLayer(Layer):
                 "sparse": False, "ragged": False, "name": self.name}
 
 
-class KerasTensor:
-    """What ``keras.Input(shape=...)`` returns: a placeholder that carries its InputLayer."""
-
-    def __init__(self, layer: InputLayer):
-        self._keras_input = layer
-        self.shape = layer._batch_input_shape
-        self.dtype = layer.dtype
-        self.name = layer.name
-
-    def __repr__(self):
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
-
-
 def Input(shape: tuple | None = None, batch_size: int | None = None, dtype: Any = None,
           sparse: bool | None = None, batch_shape: tuple | None = None, name: str | None = None,
           tensor: Any = None, optional: bool = False, ragged: bool | None = None) -> KerasTensor:
-    """``keras.Input(shape=(784,))``: a placeholder to start a Sequential model with."""
-    return KerasTensor(InputLayer(shape=shape, batch_size=batch_size, dtype=dtype,
-                                  batch_shape=batch_shape, name=name))
+    """``keras.Input(shape=(784,))``: the symbolic input of a functional model (or the first
+    entry of a Sequential). ``shape`` excludes the batch axis."""
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape,
+                      name=name).output
 
 
 class Dense(Layer):

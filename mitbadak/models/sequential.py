@@ -1,14 +1,20 @@
-"""Sequential: a list of layers, run in order. Building, summary and weights live here;
-compile/fit/evaluate/predict live in ``trainer.py``."""
+"""Sequential: a list of layers, run in order: the chain special case of the model graph.
+
+Once the input shape is known (an ``Input``, a first layer's ``input_shape=``, or the first
+batch of data), the layers are called one after the other on a ``keras.Input``: that records
+the chain ``input -> layer 0 -> layer 1 -> ...`` as a graph, so a built Sequential has
+``inputs``/``outputs`` like a functional model, and ``keras.Model(model.inputs,
+model.layers[0].output)`` shows a layer's feature maps with the same weights.
+"""
 from __future__ import annotations
 
-import math
-from typing import Any, Callable
+from typing import Any
 
 from .. import backend
-from ..layers.core import InputLayer, KerasTensor
-from ..layers.layer import Layer
-from .trainer import Model
+from ..layers.core import InputLayer
+from ..layers.layer import Layer, shape_error
+from ..layers.node import KerasTensor
+from .model import Model
 
 
 class Sequential(Model):
@@ -19,14 +25,19 @@ class Sequential(Model):
         super().__init__(name=name or backend.unique_name("sequential"))
         self._layers: list[Layer] = []
         self._input_layer: InputLayer | None = None
-        self._trainable = trainable
+        self._seq_trainable = trainable
         for layer in layers or []:
             self.add(layer)
+        if not trainable:
+            self.trainable = False
 
     # ---------------------------------------------------------------- structure
     def add(self, layer: Any) -> None:
         """Append a layer (or a ``keras.Input(...)`` placeholder as the first entry)."""
         if isinstance(layer, KerasTensor):
+            if layer._keras_input is None:
+                raise ValueError("Sequential.add takes keras.Input(...) as its first entry; "
+                                 "the output of another layer cannot start a Sequential.")
             layer = layer._keras_input
         if isinstance(layer, InputLayer):
             if self._layers or self._input_layer is not None:
@@ -43,6 +54,7 @@ class Sequential(Model):
             self._input_layer = InputLayer(batch_shape=layer._batch_input_shape,
                                            dtype=layer.dtype)
         self._layers.append(layer)
+        self._graph = False
         self._reset_compiled_state()
         if self._input_layer is not None:
             self._build_layers(self._input_layer._batch_input_shape)
@@ -51,16 +63,27 @@ class Sequential(Model):
         if not self._layers:
             raise TypeError("There are no layers in the model.")
         layer = self._layers.pop()
+        self._graph = False
         self._reset_compiled_state()
+        if self._layers and self._input_layer is not None:
+            self._build_layers(self._input_layer._batch_input_shape)
         return layer
 
     @property
     def layers(self) -> list[Layer]:
+        """The layers in order (the InputLayer is not one of them, as in Keras)."""
+        return list(self._layers)
+
+    def _sublayers(self) -> list[Layer]:
         return list(self._layers)
 
     @property
     def built(self) -> bool:
-        return bool(self._layers) and all(l.built for l in self._layers)
+        return self._graph and bool(self._layers)
+
+    @built.setter
+    def built(self, value: bool) -> None:
+        pass                                     # derived from the layers
 
     def build(self, input_shape: tuple | None = None) -> None:
         """Create every weight for inputs of `input_shape` (batch axis first, may be None)."""
@@ -72,24 +95,31 @@ class Sequential(Model):
         self._build_layers(tuple(input_shape))
 
     def _build_layers(self, input_shape: tuple) -> None:
-        shape = tuple(input_shape)
-        self._built_input_shape = shape
+        """Record the chain on an Input of `input_shape`; builds the layers not built yet and
+        checks the others against the shape they were built for."""
+        shape = (None,) + tuple(input_shape)[1:]
+        declared = self._input_layer
+        if declared is not None and not _same(declared._batch_input_shape, shape):
+            raise ValueError(shape_error(self._layers[0], tuple(declared._batch_input_shape),
+                                         shape))
+        if self._graph:
+            return
+        if declared is None:
+            self._input_layer = InputLayer(batch_shape=shape, dtype=self._layers[0].dtype)
+        x = self._input_layer.output
         for layer in self._layers:
-            if layer.built:
-                if layer.input_shape is not None and not _compatible(layer.input_shape, shape):
-                    raise ValueError(_shape_error(layer, layer.input_shape, shape))
-                shape = layer.output_shape
-                continue
-            layer._maybe_build(shape)
-            shape = layer.output_shape
+            x = layer(x)
+        self._init_graph(self._input_layer.output, x)
 
     @property
     def input_shape(self) -> tuple:
         if self._input_layer is not None:
             return self._input_layer._batch_input_shape
-        if self._layers and self._layers[0].built:
-            return self._layers[0].input_shape
         raise AttributeError("The model has not been built yet, so it has no input_shape.")
+
+    @input_shape.setter
+    def input_shape(self, value: Any) -> None:
+        pass
 
     @property
     def output_shape(self) -> tuple:
@@ -97,167 +127,30 @@ class Sequential(Model):
             raise AttributeError("The model has not been built yet, so it has no output_shape.")
         return self._layers[-1].output_shape
 
-    @property
-    def trainable(self) -> bool:
-        return self._trainable
+    @output_shape.setter
+    def output_shape(self, value: Any) -> None:
+        pass
 
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        self._trainable = value
-        for layer in self._layers:
-            layer.trainable = value
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        self._build_layers(tuple(input_shape))
+        return self.output_shape
 
-    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
-        if index is not None:
-            if not -len(self._layers) <= index < len(self._layers):
-                raise ValueError(f"get_layer: index {index} is out of range for a model with "
-                                 f"{len(self._layers)} layers.")
-            return self._layers[index]
-        for layer in self._layers:
-            if layer.name == name:
-                return layer
-        raise ValueError(f"No such layer: {name!r}. Existing layers are: "
-                         f"{[l.name for l in self._layers]}.")
-
-    # ---------------------------------------------------------------- weights
-    @property
-    def weights(self) -> list:
-        return [v for l in self._layers for v in l.weights]
-
-    @property
-    def trainable_weights(self) -> list:
-        return [v for l in self._layers for v in l.trainable_weights]
-
-    @property
-    def non_trainable_weights(self) -> list:
-        return [v for l in self._layers for v in l.non_trainable_weights]
-
-    def get_weights(self) -> list:
-        return [w for l in self._layers for w in l.get_weights()]
-
-    def set_weights(self, weights: list) -> None:
-        expected = sum(len(l._weights) for l in self._layers)
-        if len(weights) != expected:
-            raise ValueError(f"set_weights: model {self.name!r} has {expected} weight arrays; got "
-                             f"{len(weights)}.")
-        i = 0
-        for layer in self._layers:
-            n = len(layer._weights)
-            layer.set_weights(list(weights[i:i + n]))
-            i += n
-
-    def count_params(self) -> int:
-        if not self.built:
-            raise ValueError("You tried to call count_params on a model that has not been built.")
-        return sum(l.count_params() for l in self._layers)
-
-    # ---------------------------------------------------------------- calling
-    def forward(self, x: Any, training: bool = False) -> Any:
-        for layer in self._layers:
-            x = layer.forward(x, training=training)
-        return x
-
-    def backward(self, dy: Any) -> Any:
-        for layer in reversed(self._layers):
-            dy = layer.backward(dy)
-        return dy
-
-    # ---------------------------------------------------------------- summary
-    def summary(self, line_length: int | None = None, positions: list | None = None,
-                print_fn: Callable | None = None, expand_nested: bool = False,
-                show_trainable: bool = False, layer_range: Any = None) -> None:
-        """Print the tf.keras 2.x table: layer, output shape, parameter count, totals."""
-        if not self.built:
-            raise ValueError("This model has not yet been built. Build the model first by calling "
-                             "`build()` or by calling the model on a batch of data, or give the "
-                             "first layer an `input_shape`.")
-        print_fn = print_fn or print
-        width = line_length or 65
-        positions = positions or [0.45, 0.85, 1.0]
-        if positions[-1] <= 1:
-            positions = [int(width * p) for p in positions]
-        print_fn(f'Model: "{self.name}"')
-        print_fn("_" * width)
-        _print_row(["Layer (type)", "Output Shape", "Param #"], positions, print_fn)
-        print_fn("=" * width)
-        for layer in self._layers:
-            _print_row([f"{layer.name} ({type(layer).__name__})", _shape_str(layer.output_shape),
-                        layer.count_params()], positions, print_fn)
-            print_fn(" " * width)
-        print_fn("=" * width)
-        trainable = sum(math.prod(v.shape) * v.value.dtype.itemsize for v in self.trainable_weights)
-        total = sum(math.prod(v.shape) * v.value.dtype.itemsize for v in self.weights)
-        n_trainable = sum(math.prod(v.shape) for v in self.trainable_weights)
-        n_total = self.count_params()
-        print_fn(f"Total params: {n_total} ({_readable_size(total)})")
-        print_fn(f"Trainable params: {n_trainable} ({_readable_size(trainable)})")
-        print_fn(f"Non-trainable params: {n_total - n_trainable} "
-                 f"({_readable_size(total - trainable)})")
-        print_fn("_" * width)
+    def _maybe_build(self, input_shape: Any) -> None:
+        self._build_layers(tuple(input_shape))
 
     # ---------------------------------------------------------------- files
     def get_config(self) -> dict:
-        from ..saving.serialization import sequential_config
-        return sequential_config(self)
+        from .model import saving_api
+        return saving_api().serialization.sequential_config(self)
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Sequential":
-        from ..saving.serialization import sequential_from_config
-        return sequential_from_config(config, custom_objects=custom_objects)
+        from .model import saving_api
+        return saving_api().serialization.sequential_from_config(config,
+                                                                 custom_objects=custom_objects)
 
 
-def _compatible(expected: tuple, got: tuple) -> bool:
-    return len(expected) == len(got) and all(
-        e is None or g is None or e == g for e, g in zip(expected[1:], got[1:]))
-
-
-def _shape_error(layer: Layer, expected: tuple, got: tuple) -> str:
-    hint = ""
-    if len(got) > len(expected) == 2:
-        hint = (f" Hint: add keras.layers.Flatten() before it, or reshape x to "
-                f"(N, {math.prod(d for d in got[1:] if d)}).")
-    elif len(got) == len(expected) - 1 and expected[-1] == 1 and got[1:] == expected[1:-1]:
-        hint = (f" Hint: images need a channel axis, even grayscale ones: use x[..., None], or "
-                f"start the model with keras.layers.Reshape({tuple(expected[1:])}).")
-    elif len(got) == len(expected) == 4 and got[2:] + got[1:2] == expected[1:]:
-        hint = (" Hint: x looks channels_first (N, C, H, W); make it channels_last with "
-                "x.transpose(0, 2, 3, 1).")
-    return (f"Input 0 of layer {layer.name!r} ({type(layer).__name__}) expects shape "
-            f"{_shape_str(expected)}; got {_shape_str(got)}.{hint}")
-
-
-def _shape_str(shape: tuple) -> str:
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + \
-        ("," if len(shape) == 1 else "") + ")"
-
-
-def _readable_size(n_bytes: float) -> str:
-    """tf-keras's size: '310.59 KB', '64.00 Byte'."""
-    for unit in ("Byte", "KB", "MB", "GB", "TB"):
-        if n_bytes / 1024 < 1:
-            return f"{n_bytes:.2f} {unit}"
-        n_bytes /= 1024
-    return f"{n_bytes:.2f} PB"
-
-
-def _print_row(fields: list, positions: list, print_fn: Callable) -> None:
-    """One table row, wrapping long cells onto following lines as tf-keras does."""
-    left = [str(f) for f in fields]
-    last = len(positions) - 1
-    while any(left):
-        line = ""
-        for col, text in enumerate(left):
-            start = positions[col - 1] if col else 0
-            space = 0 if col == last else 2
-            cutoff = positions[col] - start - space - (0 if col == last else 1)
-            part = text[:cutoff]
-            breaks = [part.find(s) + len(s) for s in ("),", "},", "],", "',") if part.find(s) >= 0]
-            if breaks:
-                cutoff = min(breaks)
-                part = part[:cutoff]
-            if col == 0:
-                line += " "
-            line += part + " " * space
-            left[col] = text[cutoff:]
-            line += " " * (positions[col] - len(line))
-        print_fn(line)
+def _same(declared: tuple, shape: tuple) -> bool:
+    """The data's shape fits the declared input (sizes given as None match anything)."""
+    return len(declared) == len(shape) and all(
+        d is None or g is None or d == g for d, g in zip(declared[1:], shape[1:]))

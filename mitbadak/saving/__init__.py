@@ -213,6 +213,15 @@ def _content_hint(path: str) -> str:
     return ""
 
 
+def _register() -> None:
+    """Give models their way to files (models never import saving; saving imports models)."""
+    import sys
+    from ..models import model as model_module
+    model_module.register_saving(sys.modules[__name__])
+
+
+_register()
+
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_to_json",
            "model_from_json", "register_keras_serializable", "get_registered_name",
            "get_registered_object", "get_custom_objects", "CustomObjectScope",

@@ -23,22 +23,47 @@ _NEW_OPTIMIZER_ARGS = {"weight_decay", "clipnorm", "global_clipnorm", "clipvalue
 
 
 def compile_config(model: Any, style: str = K3) -> dict | None:
-    """K3 ``compile_config`` or K2 ``training_config``; None for an uncompiled model."""
+    """K3 ``compile_config`` or K2 ``training_config``; None for an uncompiled model. Losses,
+    loss weights and metrics keep the structure given to compile (one, a list per output, or
+    a dict by output name)."""
     if not getattr(model, "compiled", False) or model.optimizer is None:
         return None
+    specs = model._compile_specs
     optimizer = serialize_optimizer(model.optimizer, style)
-    loss = None if model.loss is None else _serialize_loss(model.loss, model._loss, style)
-    metric_list = [_serialize_metric(m, style) for m in model._metric_specs] or None
-    weighted = [_serialize_metric(m, style)
-                for m in getattr(model, "_weighted_metric_specs", [])] or None
+    loss = _map_structure(specs.loss, lambda l: _serialize_loss(l, losses.get(l), style),
+                          is_leaf=lambda l: not isinstance(l, (list, tuple, dict)))
+    metric_list = _serialize_metrics(specs.metrics, style)
+    weighted = _serialize_metrics(specs.weighted_metrics, style)
+    weights = specs.loss_weights
+    if isinstance(weights, tuple):
+        weights = list(weights)
     if style == K2:
         config = {"loss": loss, "metrics": metric_list, "weighted_metrics": weighted,
-                  "loss_weights": None, "optimizer_config": optimizer}
+                  "loss_weights": weights, "optimizer_config": optimizer}
     else:
-        config = {"optimizer": optimizer, "loss": loss, "loss_weights": None,
+        config = {"optimizer": optimizer, "loss": loss, "loss_weights": weights,
                   "metrics": metric_list, "weighted_metrics": weighted, "run_eagerly": False,
                   "steps_per_execution": 1, "jit_compile": False}
     return jsonable(config, "compile settings")
+
+
+def _map_structure(spec: Any, fn: Any, is_leaf: Any) -> Any:
+    if spec is None:
+        return None
+    if isinstance(spec, dict) and not is_leaf(spec):
+        return {k: _map_structure(v, fn, is_leaf) for k, v in spec.items()}
+    if isinstance(spec, (list, tuple)) and not is_leaf(spec):
+        return [_map_structure(v, fn, is_leaf) for v in spec]
+    return fn(spec)
+
+
+def _serialize_metrics(spec: Any, style: str) -> Any:
+    if not spec:
+        return None
+    if isinstance(spec, (str, metrics.Metric)) or callable(spec):
+        spec = [spec]
+    return _map_structure(spec, lambda m: _serialize_metric(m, style),
+                          is_leaf=lambda m: not isinstance(m, (list, tuple, dict)))
 
 
 def serialize_optimizer(opt: Any, style: str = K3) -> dict:
@@ -112,11 +137,39 @@ def compile_from_config(model: Any, config: dict, custom_objects: dict | None = 
     opt_config = config.get("optimizer", config.get("optimizer_config"))
     optimizer = deserialize_optimizer(opt_config, custom_objects) if opt_config is not None \
         else "rmsprop"
-    loss = _deserialize_loss(config.get("loss"), custom_objects)
-    metric_list = _deserialize_metrics(config.get("metrics"), custom_objects)
-    weighted = _deserialize_metrics(config.get("weighted_metrics"), custom_objects)
+    names = list(getattr(model, "output_names", None) or ["output"])
+    loss = _deserialize_losses(config.get("loss"), custom_objects, names)
+    metric_list = _deserialize_metrics(config.get("metrics"), custom_objects, names)
+    weighted = _deserialize_metrics(config.get("weighted_metrics"), custom_objects, names)
+    weights = config.get("loss_weights")
+    if weights is not None and not _numbers(weights):
+        raise ConfigError(f"loss_weights: expected numbers (one, a list or a dict); got "
+                          f"{preview(weights)}.")
+    if len(names) == 1 and isinstance(weights, (list, dict)):
+        weights = _unwrap_single(weights, "loss_weights")
     model.compile(optimizer=optimizer, loss=loss, metrics=metric_list or None,
-                  weighted_metrics=weighted or None)
+                  weighted_metrics=weighted or None, loss_weights=weights)
+
+
+def _numbers(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _numbers(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_numbers(v) for v in value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _deserialize_losses(value: Any, custom_objects: dict | None, names: list) -> Any:
+    """One loss, or for several outputs a list / dict of them (None where an output has
+    none)."""
+    if len(names) > 1 and isinstance(value, dict) and "class_name" not in value:
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            raise ConfigError(f"loss: keys {unknown} are not outputs of the model ({names}).")
+        return {k: _deserialize_loss(v, custom_objects) for k, v in value.items()}
+    if len(names) > 1 and isinstance(value, list):
+        return [_deserialize_loss(v, custom_objects) for v in value]
+    return _deserialize_loss(value, custom_objects)
 
 
 def deserialize_optimizer(config: Any, custom_objects: dict | None = None) -> Any:
@@ -197,7 +250,7 @@ def _unwrap_single(value: Any, what: str) -> Any:
         return _unwrap_single(next(iter(value.values())), what)
     if isinstance(value, (list, dict)) and "class_name" not in value:
         raise ConfigError(f"{what}: {preview(value)} is for a model with several outputs; "
-                          f"mitbadak models have one.")
+                          f"this model has one.")
     return value
 
 
@@ -257,21 +310,31 @@ def _deserialize_loss(value: Any, custom_objects: dict | None) -> Any:
         raise ConfigError(f"loss {name}: {e}") from e
 
 
-def _deserialize_metrics(value: Any, custom_objects: dict | None) -> list:
-    """Metric identifiers from K2's nested wrapper dicts or K3's list; unknown ones warn."""
+def _deserialize_metrics(value: Any, custom_objects: dict | None, names: list) -> Any:
+    """Metric identifiers from K2's nested wrapper dicts or K3's lists; unknown ones warn.
+    Several outputs: a list per output or a dict by output name."""
     if value is None:
         return []
+    if len(names) > 1:
+        if isinstance(value, dict) and "class_name" not in value:
+            return {k: _flat_metrics(v, custom_objects) for k, v in value.items()}
+        if isinstance(value, list) and len(value) == len(names):
+            return [_flat_metrics(v, custom_objects) for v in value]
     if isinstance(value, dict) and "class_name" not in value:
         if len(value) != 1:
-            raise ConfigError("metrics: several outputs; mitbadak models have one.")
+            raise ConfigError(f"metrics: a dict for {len(value)} outputs; this model has one.")
         value = next(iter(value.values()))
+    return _flat_metrics(value, custom_objects)
+
+
+def _flat_metrics(value: Any, custom_objects: dict | None) -> list:
     flat: list = []
 
     def walk(v: Any) -> None:
         if isinstance(v, list):
             for item in v:
                 walk(item)
-        else:
+        elif v is not None:
             flat.append(v)
 
     walk(value if isinstance(value, list) else [value])

@@ -331,8 +331,8 @@ def test_frozen_layers_and_losses_metrics_objects(tmp_path):
         model.save(tmp_path / name)
         loaded = keras.models.load_model(tmp_path / name)
         assert not loaded.layers[0].trainable
-        assert isinstance(loaded._loss, keras.losses.BinaryCrossentropy)
-        assert loaded._loss.label_smoothing == pytest.approx(0.1)
+        assert isinstance(loaded.loss, keras.losses.BinaryCrossentropy)
+        assert loaded.loss.label_smoothing == pytest.approx(0.1)
         assert loaded.metrics_names == model.metrics_names
         np.testing.assert_allclose(loaded.evaluate(x, y, verbose=0),
                                    model.evaluate(x, y, verbose=0))
