@@ -6,15 +6,16 @@ This module is also a package-like root, so ``from mitbadak.keras.layers import 
 import sys as _sys
 
 from . import (activations, backend, callbacks, constraints, datasets, initializers, layers,
-               losses, metrics, models, optimizers, regularizers, saving, utils)
+               losses, metrics, models, optimizers, preprocessing, regularizers, saving, utils)
 from .layers import Input
 from .models import Model, Sequential, load_model
 
 __version__ = "0.1.0"
 
 for _name in ("activations", "backend", "callbacks", "constraints", "datasets", "initializers",
-              "layers", "losses", "metrics", "models", "optimizers", "regularizers", "saving",
-              "utils"):
+              "layers", "losses", "metrics", "models", "optimizers", "preprocessing",
+              "regularizers", "saving", "utils"):
     _sys.modules[f"{__name__}.{_name}"] = globals()[_name]
 _sys.modules[f"{__name__}.optimizers.schedules"] = optimizers.schedules
+_sys.modules[f"{__name__}.preprocessing.image"] = preprocessing.image
 __path__ = []  # a namespace root: submodules resolve through sys.modules above
