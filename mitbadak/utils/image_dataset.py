@@ -11,8 +11,12 @@ shuffle, as Keras sets it up; its own random numbers, so the order within a pass
 TensorFlow's), each picture is decoded (Pillow) in `color_mode`, resized to `image_size` like
 ``tf.image.resize`` (bilinear by default), batched, and the next batches are read and decoded
 on background threads while the current one trains. Images are float32 (height, width,
-channels) with values 0..255; labels 'int' int32 (n,), 'binary' float32 (n, 1),
-'categorical' float32 one-hot.
+channels) with values 0..255 (uint8 with interpolation='nearest', as TensorFlow gives them);
+labels 'int' int32 (n,), 'binary' float32 (n, 1), 'categorical' float32 one-hot.
+
+Pixels agree with Keras's (TensorFlow's decoders) to float precision for PNG, BMP and GIF;
+JPEG decoders differ by a few levels, and a colour PNG read as grayscale by up to 1 (libpng's
+and Pillow's rounding of the luminance).
 """
 from __future__ import annotations
 
@@ -127,25 +131,30 @@ class ImageLoader:
             x = numpy.asarray(img)
         if x.ndim == 2:
             x = x[..., None]
-        x = x.astype(numpy.float32)
+        dtype = x.dtype if self.interpolation == "nearest" else numpy.float32
         if self.pad:
-            x = resize_with_pad(x, self.size, self.interpolation)
+            x = resize_with_pad(x.astype(numpy.float32), self.size, self.interpolation)
         else:
-            x = image_ops.resize(x, self.size, self.interpolation,
+            x = image_ops.resize(x.astype(numpy.float32), self.size, self.interpolation,
                                  crop_to_aspect_ratio=self.crop)
-        x = x.astype(numpy.float32, copy=False)
+        # tf.image.resize returns float32, except 'nearest', which keeps the pixels' dtype.
+        x = x.astype(dtype, copy=False)
         return x.transpose(2, 0, 1) if self.data_format == "channels_first" else x
 
 
 def resize_with_pad(x: numpy.ndarray, size: tuple, interpolation: str) -> numpy.ndarray:
     """``tf.image.resize_with_pad``: scale to fit inside `size` keeping the aspect ratio,
-    then pad with zeros around it (centred, the odd pixel after)."""
-    H, W = x.shape[:2]
-    th, tw = size
+    then pad with zeros around it. The sizes are computed in float32, as TensorFlow does
+    (16 / (16 / 10) is 9.99999 there, so a 16-pixel side fitted to 10 becomes 9)."""
+    f32 = numpy.float32
+    H, W = f32(x.shape[0]), f32(x.shape[1])
+    th, tw = f32(size[0]), f32(size[1])
     ratio = max(W / tw, H / th)
-    h, w = max(int(math.floor(H / ratio)), 1), max(int(math.floor(W / ratio)), 1)
-    top, left = (th - h) // 2, (tw - w) // 2
-    out = numpy.zeros((th, tw, x.shape[2]), dtype=numpy.float32)
+    h_float, w_float = H / ratio, W / ratio
+    h, w = max(int(numpy.floor(h_float)), 1), max(int(numpy.floor(w_float)), 1)
+    top = max(0, int(numpy.floor((th - h_float) / f32(2))))
+    left = max(0, int(numpy.floor((tw - w_float) / f32(2))))
+    out = numpy.zeros((size[0], size[1], x.shape[2]), dtype=numpy.float32)
     out[top:top + h, left:left + w] = image_ops.resize(x, (h, w), interpolation)
     return out
 

@@ -24,7 +24,7 @@ Points outside the image follow ``fill_mode``: 'constant' (fill_value), 'nearest
 pixel), 'reflect' (d c b a | a b c d | d c b a), 'mirror' (d c b | a b c d | c b a), 'wrap'
 (a b c d | a b c d). ``legacy=True`` gives SciPy's ``ndimage`` rules, which tf.keras 2.x's
 ImageDataGenerator used: 'constant' fills every point outside [0, n − 1] without blending, and
-'wrap' repeats with period n − 1.
+'wrap' moves points outside [0, n − 1] by multiples of n − 1.
 """
 from __future__ import annotations
 
@@ -248,6 +248,16 @@ def _map_index(i: Any, n: int, mode: str) -> tuple:
     return numpy.clip(i, 0, n - 1), inside
 
 
+def _legacy_wrap(c: Any, n: int) -> Any:
+    """SciPy's (and TensorFlow's) 'wrap' of a coordinate: inside [0, n − 1] it stays; below,
+    it moves up by (floor(−c/p) + 1)·p, above, down by floor(c/p)·p, with p = n − 1."""
+    if n <= 1:
+        return numpy.zeros_like(c)
+    p = n - 1
+    return numpy.where(c < 0, c + p * (numpy.floor(-c / p) + 1),
+                       numpy.where(c > p, c - p * numpy.floor(c / p), c))
+
+
 class AffineSampler:
     """Reads (N, H, W, C) images at the points (ys, xs) (N, h, w): forward and backward.
 
@@ -270,9 +280,8 @@ class AffineSampler:
             ys, xs = numpy.clip(ys, 0, H - 1), numpy.clip(xs, 0, W - 1)
             fill_mode = "nearest"
         elif legacy and fill_mode == "wrap":
-            # SciPy's 'wrap' repeats the coordinate with period n − 1.
-            ys = numpy.mod(ys, H - 1) if H > 1 else numpy.zeros_like(ys)
-            xs = numpy.mod(xs, W - 1) if W > 1 else numpy.zeros_like(xs)
+            # SciPy's 'wrap' moves a point outside [0, n − 1] by multiples of n − 1.
+            ys, xs = _legacy_wrap(ys, H), _legacy_wrap(xs, W)
             fill_mode = "nearest"
         if order == 0:
             corners = [(numpy.floor(ys + 0.5), numpy.floor(xs + 0.5), 1.0)]
