@@ -17,6 +17,8 @@ import marshal
 import types
 from typing import Any, Callable
 
+import numpy
+
 from ..backend import xp
 from .layer import Layer
 from .traced import trace
@@ -103,7 +105,8 @@ class Lambda(Layer):
         try:
             x = [zeros(s) for s in input_shape] if isinstance(input_shape, list) \
                 else zeros(input_shape)
-            y = self.function(x, **self._call_kwargs(False, None))
+            with numpy.errstate(all="ignore"):        # zeros may divide by zero
+                y = self.function(x, **self._call_kwargs(False, None))
         except Exception as err:
             raise NotImplementedError(
                 f"Lambda {self.name!r}: could not infer the shape of the output by running "

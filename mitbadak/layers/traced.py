@@ -18,6 +18,7 @@ broke the chain, never a wrong gradient.
 """
 from __future__ import annotations
 
+import heapq
 import itertools
 from typing import Any, Callable
 
@@ -47,30 +48,33 @@ class Tape:
             raise NotDifferentiable(self.escaped)
         grads: dict[int, Any] = {}
         nodes: dict[int, Traced] = {}
+        waiting: list = []                        # a max-heap of node ids (as negatives)
         outs = self.outputs if isinstance(self.outputs, list) else [self.outputs]
         douts = dout if isinstance(self.outputs, list) else [dout]
         for o, g in zip(outs, douts):
             if isinstance(o, Traced) and g is not None:
-                _accumulate(grads, nodes, o, xp.asarray(g))
-        # Every node was made after its parents, so reverse creation order is a valid order.
-        for key in sorted(nodes, reverse=True):
-            node, g = nodes[key], grads[key]
+                _accumulate(grads, nodes, waiting, o, xp.asarray(g))
+        # Every node was made after its parents, so the newest waiting node has all its
+        # gradient: walking newest first is a valid reverse order.
+        while waiting:
+            node = nodes[-heapq.heappop(waiting)]
             if node.vjp is None:
                 continue                                  # an input
             if node.poisoned:
                 raise NotDifferentiable(node.poisoned)
-            for parent, pg in zip(node.parents, node.vjp(g)):
+            for parent, pg in zip(node.parents, node.vjp(grads[node.id])):
                 if isinstance(parent, Traced) and pg is not None:
-                    _accumulate(grads, nodes, parent, pg)
+                    _accumulate(grads, nodes, waiting, parent, pg)
         result = [grads.get(t.id, xp.zeros_like(t.value)) for t in self.inputs]
         return result if self._list_input else result[0]
 
 
-def _accumulate(grads: dict, nodes: dict, node: "Traced", g: Any) -> None:
+def _accumulate(grads: dict, nodes: dict, waiting: list, node: "Traced", g: Any) -> None:
     if node.id in grads:
         grads[node.id] = grads[node.id] + g
     else:
         grads[node.id], nodes[node.id] = g, node
+        heapq.heappush(waiting, -node.id)
 
 
 def trace(fn: Callable, x: Any, **kwargs: Any) -> tuple[Any, Tape]:
