@@ -39,7 +39,7 @@ def _dense(i, o, glorot_normal=False):
 
 
 def build_model(workload: str):
-    if workload == "mlp_sigmoid_sgd":
+    if workload in ("mlp_sigmoid_sgd", "mlp_functional"):   # one network in torch's API
         model = nn.Sequential(_dense(784, 100), nn.Sigmoid(), _dense(100, 10))
         make_opt = lambda p: torch.optim.SGD(p, lr=0.01)
     elif workload == "mlp_relu_adam":

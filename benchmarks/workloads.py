@@ -14,6 +14,7 @@ import numpy as np
 # 'step' = model.train_on_batch latency.  layout: how the MNIST arrays are shaped.
 WORKLOADS = {
     "mlp_sigmoid_sgd":   dict(kind="fit", layout="flat", batch_size=32, epochs=5),
+    "mlp_functional":    dict(kind="fit", layout="flat", batch_size=32, epochs=5),
     "mlp_relu_adam":     dict(kind="fit", layout="image2d", batch_size=32, epochs=5),
     "mlp_4x512_dropout": dict(kind="fit", layout="flat", batch_size=100, epochs=5),
     "cnn_b128":          dict(kind="fit", layout="image3d", batch_size=128, epochs=2, cnn=True),
@@ -49,6 +50,13 @@ def build_model(keras, workload: str):
             L.Dense(100, activation="sigmoid"),
             L.Dense(10, activation="softmax"),
         ])
+        optimizer = "sgd"
+    elif workload == "mlp_functional":
+        # The same network as mlp_sigmoid_sgd, written with the functional API.
+        inputs = _inp(keras, (784,))
+        hidden = L.Dense(100, activation="sigmoid")(inputs)
+        outputs = L.Dense(10, activation="softmax")(hidden)
+        model = keras.Model(inputs, outputs)
         optimizer = "sgd"
     elif workload == "mlp_relu_adam":
         model = keras.Sequential([

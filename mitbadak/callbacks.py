@@ -78,12 +78,31 @@ class CallbackList:
             getattr(cb, hook)(*args)
 
 
+class HistoryDict(dict):
+    """``history.history``: a dict whose missing key names the keys there are."""
+
+    def __missing__(self, key: Any) -> list:
+        keys = list(self)
+        hint = ""
+        aliases = {"accuracy": "acc", "acc": "accuracy", "val_accuracy": "val_acc",
+                   "val_acc": "val_accuracy"}
+        if aliases.get(key) in keys:
+            hint = (f" The metric is logged under the name given to compile: "
+                    f"metrics=['{aliases[key].replace('val_', '')}'] logs "
+                    f"{aliases[key]!r}; use history.history[{aliases[key]!r}].")
+        elif isinstance(key, str) and key.startswith("val_"):
+            hint = (" Validation keys exist only when fit is given validation_data or "
+                    "validation_split.")
+        raise KeyError(f"{key!r}: no such entry in the training history. The keys are "
+                       f"{keys}.{hint}")
+
+
 class History(Callback):
     """``history.history``: one list per key (loss, metrics, val_loss, val_metrics)."""
 
     def __init__(self):
         super().__init__()
-        self.history: dict[str, list] = {}
+        self.history: dict[str, list] = HistoryDict()
         self.epoch: list[int] = []
 
     def on_train_begin(self, logs=None):

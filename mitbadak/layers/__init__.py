@@ -15,6 +15,8 @@ from .normalization import BatchNormalization, LayerNormalization
 from .reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D, ZeroPadding1D,
                         ZeroPadding2D)
 from .regularization import SpatialDropout1D, SpatialDropout2D
+from .merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
+                      add, average, concatenate, dot, maximum, minimum, multiply, subtract)
 
 __all__ += ["Conv1D", "Conv2D", "Convolution1D", "Convolution2D", "DepthwiseConv2D",
             "Conv2DTranspose", "MaxPooling1D", "MaxPooling2D", "MaxPool1D", "MaxPool2D",
@@ -23,7 +25,9 @@ __all__ += ["Conv1D", "Conv2D", "Convolution1D", "Convolution2D", "DepthwiseConv
             "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAvgPool1D",
             "GlobalAvgPool2D", "BatchNormalization", "LayerNormalization", "ZeroPadding1D",
             "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D", "UpSampling2D",
-            "SpatialDropout1D", "SpatialDropout2D"]
+            "SpatialDropout1D", "SpatialDropout2D",
+            "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
+            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"]
 from .activation_layers import ELU, Identity, LeakyReLU, PReLU, ReLU, Softmax
 from .convolution import (SeparableConv1D, SeparableConv2D, SeparableConvolution1D,
                           SeparableConvolution2D)

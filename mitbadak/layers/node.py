@@ -24,10 +24,21 @@ from .. import backend
 
 # Operators a learner may try on symbolic tensors, and the layer that does the same job.
 _LAYER_FOR = {
-    "+": "layers.Add()([a, b])", "-": "layers.Subtract()([a, b])",
-    "*": "layers.Multiply()([a, b])", "@": "layers.Dot(axes=...)([a, b])",
-    "/": "a Rescaling layer or a Lambda layer", "**": "a Lambda layer",
+    "+": "layers.Add()([a, b]) (with a number: a Lambda layer)",
+    "-": "layers.Subtract()([a, b]) (with a number: a Lambda layer)",
+    "*": "layers.Multiply()([a, b]) (with a number: layers.Rescaling(c))",
+    "@": "layers.Dot(axes=...)([a, b])",
+    "/": "layers.Rescaling(1 / d) or a Lambda layer", "**": "a Lambda layer",
     "neg": "layers.Rescaling(-1.0)", "[]": "layers.Cropping1D/2D, Reshape or a Lambda layer",
+    "np.add": "layers.Add()([a, b])", "np.subtract": "layers.Subtract()([a, b])",
+    "np.multiply": "layers.Multiply()([a, b])", "np.maximum": "layers.Maximum()([a, b])",
+    "np.minimum": "layers.Minimum()([a, b])", "np.matmul": "layers.Dot(axes=...)([a, b])",
+    "np.dot": "layers.Dot(axes=...)([a, b])",
+    "np.concatenate": "layers.Concatenate(axis=...)([a, b])",
+    "np.stack": "layers.Concatenate(axis=...)([a, b]) after a Reshape",
+    "np.reshape": "layers.Reshape(target_shape)", "np.mean": "a pooling layer (e.g. "
+    "layers.GlobalAveragePooling1D)", "np.tanh": "layers.Activation('tanh')",
+    "np.exp": "layers.Activation('exponential')",
 }
 
 
@@ -63,13 +74,22 @@ class KerasTensor:
     def __repr__(self) -> str:
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
 
-    # A symbolic tensor has no values: arithmetic on it would escape the graph.
-    def __add__(self, other): raise op_error("+")
-    __radd__ = __add__
-    def __sub__(self, other): raise op_error("-")
-    __rsub__ = __sub__
-    def __mul__(self, other): raise op_error("*")
-    __rmul__ = __mul__
+    # Keras 3 code writes `x + residual` on symbolic tensors: two tensors of the model are
+    # joined by the merge layer of that name (a node in the graph, saved as that layer).
+    # Anything else has no layer here and would escape the graph: a clear error.
+    def _merge(self, other: Any, op: str, layer: str, reverse: bool = False) -> "KerasTensor":
+        if not isinstance(other, KerasTensor):
+            raise op_error(op, "a symbolic tensor and a number")
+        from . import merging
+        pair = [other, self] if reverse else [self, other]
+        return getattr(merging, layer)()(pair)
+
+    def __add__(self, other): return self._merge(other, "+", "Add")
+    def __radd__(self, other): return self._merge(other, "+", "Add", reverse=True)
+    def __sub__(self, other): return self._merge(other, "-", "Subtract")
+    def __rsub__(self, other): return self._merge(other, "-", "Subtract", reverse=True)
+    def __mul__(self, other): return self._merge(other, "*", "Multiply")
+    def __rmul__(self, other): return self._merge(other, "*", "Multiply", reverse=True)
     def __matmul__(self, other): raise op_error("@")
     __rmatmul__ = __matmul__
     def __truediv__(self, other): raise op_error("/")
@@ -135,13 +155,27 @@ class Node:
 
 
 def flatten(structure: Any) -> list:
-    """The leaves of a tensor, a list/tuple of tensors or a dict of them, in order (a dict in
-    insertion order)."""
+    """The leaves of a tensor, a list/tuple of tensors or a dict of them, in order; a dict's
+    values in the order of their sorted keys, as Keras flattens them."""
     if isinstance(structure, dict):
-        return [leaf for v in structure.values() for leaf in flatten(v)]
+        return [leaf for k in sorted(structure) for leaf in flatten(structure[k])]
     if isinstance(structure, (list, tuple)):
         return [leaf for v in structure for leaf in flatten(v)]
     return [structure]
+
+
+def pack_like(structure: Any, leaves: list) -> Any:
+    """``flatten``'s inverse: the leaves put back in `structure`'s shape (a dict keeps its
+    own key order)."""
+    if isinstance(structure, dict):
+        keys = sorted(structure)
+        by_key = dict(zip(keys, leaves))
+        return {k: by_key[k] for k in structure}
+    if isinstance(structure, tuple):
+        return tuple(leaves)
+    if isinstance(structure, list):
+        return list(leaves)
+    return leaves[0]
 
 
 def is_symbolic(structure: Any) -> bool:

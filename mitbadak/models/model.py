@@ -26,7 +26,7 @@ from typing import Any
 from .. import backend
 from ..backend import xp
 from ..layers.layer import Layer, set_recorder, takes_mask
-from ..layers.node import KerasTensor, dummy_array, flatten, shape_str
+from ..layers.node import KerasTensor, dummy_array, flatten, pack_like, shape_str
 from . import graph, recording
 from .trainer import Trainer
 
@@ -78,6 +78,7 @@ class Model(Trainer, Layer):
         Layer.__init__(self, trainable=trainable, name=name or backend.unique_name(default))
         Trainer.__init__(self)
         self._graph = False
+        self._chain = False
         self._steps: list = []
         if graph_mode:
             self._init_graph(inputs, outputs)
@@ -132,6 +133,17 @@ class Model(Trainer, Layer):
             for i in step.ins:
                 consumers[i] = consumers.get(i, 0) + 1
         self._consumers = consumers
+        # The chain special case (a Sequential; a functional model without branches): each
+        # step reads the previous step's output. Its walk is a plain loop over the layers.
+        slot = self._input_slots[0] if len(self._input_slots) == 1 else None
+        chain = slot is not None and not self._uses_masks
+        for step in self._steps:
+            if not chain:
+                break
+            chain = (step.ins == [slot] and not step.list_in and not step.list_out and
+                     not step.shared and consumers.get(slot) == 1)
+            slot = step.outs[0]
+        self._chain = chain and self._output_slots == [slot]
         self._reset_compiled_state()
 
     def _walk_leaves(self) -> list:
@@ -203,14 +215,15 @@ class Model(Trainer, Layer):
 
     @property
     def input(self) -> Any:
+        """The symbolic input(s), in the structure the model was made with."""
         if self._graph:
-            return self.inputs[0] if len(self.inputs) == 1 else list(self.inputs)
+            return self._inputs_struct
         return Layer.input.fget(self)
 
     @property
     def output(self) -> Any:
         if self._graph:
-            return self.outputs[0] if len(self.outputs) == 1 else list(self.outputs)
+            return self._outputs_struct
         return Layer.output.fget(self)
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
@@ -307,6 +320,14 @@ class Model(Trainer, Layer):
                       preset: tuple | None = None) -> list:
         """Run the steps from `start`: the inputs (or `preset` = (slot, value), the output of
         the steps before `start`) in, the model's outputs out."""
+        if self._chain:
+            x = xs[0] if preset is None else preset[1]
+            for step in self._steps[start:] if start else self._steps:
+                tr = training if step.training is None else step.training
+                x = step.layer.forward(x, training=tr)
+                if step.activity is not None and tr:
+                    graph.add_activity_penalty(step, x)
+            return [x]
         vals = [None] * self._n_slots
         if preset is None:
             for slot, x in zip(self._input_slots, xs):
@@ -369,6 +390,12 @@ class Model(Trainer, Layer):
         self._output_slots = rec.output_slots(out, self)
         self._call_outputs_struct = _structure(out)
         self._prepare_backward(self._fused_outputs)
+        if not self._built:          # the first call creates the weights: the model is built
+            self._built = True
+            shapes = [(None,) + tuple(x.shape[1:]) for x in xs]
+            self._call_input_shape = shapes if len(shapes) > 1 else shapes[0]
+            outs = [(None,) + tuple(rec.keep[s].shape[1:]) for s in self._output_slots]
+            self._call_output_shape = outs if len(outs) > 1 else outs[0]
         return [rec.keep[s].view(xp.ndarray) if isinstance(rec.keep[s], recording.TrackedArray)
                 else rec.keep[s] for s in self._output_slots]
 
@@ -416,6 +443,8 @@ class Model(Trainer, Layer):
                        want_slot: int | None = None) -> Any:
         """dL/d(outputs) back through the steps (down to `stop`); returns dL/d(inputs) when
         `need_input_grads`, or the gradient in `want_slot`."""
+        if self._chain and self._graph:
+            return self._chain_backward(out_grads[0], need_input_grads, stop)
         g: list = [None] * self._n_slots
         for slot, d in zip(self._output_slots, out_grads):
             if d is not None:
@@ -461,11 +490,30 @@ class Model(Trainer, Layer):
             return g[want_slot]
         return [g[s] for s in self._input_slots] if need_input_grads else None
 
+    def _chain_backward(self, dy: Any, need_input_grads: bool, stop: int) -> Any:
+        """The walk back along a chain: each layer hands dL/d(its input) to the one before;
+        it stops at the first layer with nothing to train before it (no dx needed there)."""
+        steps = self._steps
+        for index in range(len(steps) - 1, stop - 1, -1):
+            step = steps[index]
+            if step.skip and not need_input_grads:
+                return None
+            layer = step.layer
+            if step.activity is not None:
+                dy = graph.activity_gradient(step, dy)
+            layer.needs_input_grad = step.needs_dx or need_input_grads
+            dy = layer.backward(dy, skip_activation=True) if step.fused else layer.backward(dy)
+            layer.needs_input_grad = True
+            if dy is None:
+                return None
+        return [dy] if need_input_grads else dy
+
     # ================================================================ inputs / outputs
     def _input_dtype(self, i: int) -> Any:
+        """The float type input i is cast to (None: an integer input, kept as it is)."""
         if self._graph:
-            dtype = self.inputs[i].dtype
-            return dtype if xp.dtype(dtype).kind == "f" else None
+            dtype = self._graph_inputs[i].dtype
+            return dtype if dtype in _FLOAT_TYPES else None
         return self.dtype
 
     def _standardize_inputs(self, x: Any) -> list:
@@ -513,19 +561,17 @@ class Model(Trainer, Layer):
     def _pack_outputs(self, outs: list) -> Any:
         """Outputs in the structure the model was built with (an array, a list, a dict)."""
         struct = self._outputs_struct if self._graph else self._call_outputs_struct
-        outs = [backend.to_numpy(o) for o in outs]
-        if isinstance(struct, dict):
-            return dict(zip(struct.keys(), outs))
-        if isinstance(struct, (list, tuple)):
-            return list(outs)
-        return outs[0]
+        return pack_like(struct, [backend.to_numpy(o) for o in outs])
 
     @property
     def output_names(self) -> list[str]:
         if self._graph:
             return self._output_names
+        struct = getattr(self, "_call_outputs_struct", None)
+        if isinstance(struct, dict):
+            return list(struct)
         n = len(self._output_slots) if self._steps else 1
-        return [f"output_{i + 1}" for i in range(n)] if n > 1 else ["output_1"]
+        return [f"output_{i + 1}" for i in range(n)]
 
     @output_names.setter
     def output_names(self, value: list) -> None:
@@ -577,6 +623,9 @@ class Functional(Model):
 
 
 # ==================================================================== helpers
+_FLOAT_TYPES = {"float16", "bfloat16", "float32", "float64"}
+
+
 def recording_active() -> bool:
     from ..layers import layer as layer_module
     return layer_module._recorder is not None
@@ -596,9 +645,12 @@ def _sum_grads(layer: Layer, totals: dict | None) -> dict:
 
 
 def _structure(out: Any) -> Any:
+    """The shape of call()'s return value: a dict's keys, a tuple or list's length."""
     if isinstance(out, dict):
         return {k: None for k in out}
-    if isinstance(out, (list, tuple)):
+    if isinstance(out, tuple):
+        return (None,) * len(out)
+    if isinstance(out, list):
         return [None] * len(out)
     return None
 

@@ -28,7 +28,7 @@ def print_summary(model: Any, line_length: int | None = None, positions: list | 
         header = ["Layer (type)", "Output Shape", "Param #"]
     else:
         line_length = line_length or 98
-        positions = list(positions or [0.33, 0.55, 0.67, 1.0])
+        positions = list(positions or [0.3, 0.6, 0.70, 1.0])
         header = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
     if positions[-1] <= 1:
         positions = [int(line_length * p) for p in positions]
@@ -60,6 +60,7 @@ def print_summary(model: Any, line_length: int | None = None, positions: list | 
             for i, sub in enumerate(inner):
                 print_layer(sub, nested + 1, i == len(inner) - 1)
             print_fn("|" * nested + "¯" * (line_length - 2 * nested) + "|" * nested)
+            nested_last = True           # tf.keras prints no blank line after a nested box
         if not nested_last:
             print_fn("|" * nested + " " * (line_length - 2 * nested) + "|" * nested)
 

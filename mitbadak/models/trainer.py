@@ -87,10 +87,22 @@ class Trainer:
         weights = _per_output(specs.loss_weights, names, "loss_weights", broadcast=True)
         metric_lists = _metrics_per_output(specs.metrics, names, "metrics")
         weighted_lists = _metrics_per_output(specs.weighted_metrics, names, "weighted_metrics")
+        # A subclassed model's outputs have no names: Keras 3 then names each output's loss
+        # after its loss function and leaves the metric names bare.
+        anonymous = not getattr(self, "_graph", False) and not isinstance(
+            getattr(self, "_call_outputs_struct", None), dict)
         outs = []
+        used: dict[str, int] = {}
         for k in range(n):
             loss_obj = None if loss_list[k] is None else losses.get(loss_list[k])
-            prefix = f"{names[k]}_" if n > 1 else ""
+            prefix = f"{names[k]}_" if n > 1 and not anonymous else ""
+            loss_log = f"{names[k]}_loss" if not anonymous or loss_obj is None else \
+                f"{loss_obj.name}_loss"
+            if loss_log in used:
+                used[loss_log] += 1
+                loss_log = f"{loss_log}_{used[loss_log]}"
+            else:
+                used[loss_log] = 0
             ms = [metrics_mod.get(m) for m in metric_lists[k]]
             wms = [metrics_mod.get(m) for m in weighted_lists[k]]
             for m in ms + wms:
@@ -101,7 +113,7 @@ class Trainer:
                     m._log_name = prefix + "weighted_" + m.name
             outs.append(SimpleNamespace(name=names[k], loss=loss_obj, weight=weights[k],
                                         metrics=ms, weighted=wms, loss_total=0.0,
-                                        loss_count=0))
+                                        loss_count=0, loss_log=loss_log))
         if all(o.loss is None for o in outs):
             if specs.loss is None:
                 outs = outs         # no loss: evaluate/fit will say so
@@ -129,7 +141,7 @@ class Trainer:
     def metrics_names(self) -> list[str]:
         names = ["loss"]
         if len(self._outs) > 1:
-            names += [f"{o.name}_loss" for o in self._outs if o.loss is not None]
+            names += [o.loss_log for o in self._outs if o.loss is not None]
         for o in self._outs:
             names += [m._log_name for m in o.metrics + o.weighted]
         return names
@@ -177,7 +189,8 @@ class Trainer:
         if expected is None:
             return a[:, None] if a.ndim == 1 else a
         if a.ndim == len(expected) - 1:
-            if a.ndim > 1 and all(e is None or e == g for e, g in zip(expected[1:], a.shape)):
+            if (a.ndim > 1 or expected[-1] != 1) and all(
+                    e is None or e == g for e, g in zip(expected[1:], a.shape)):
                 raise ValueError(
                     f"{what}: x has shape {tuple(a.shape)}, which is ONE sample of the model's "
                     f"input {_shape_text(expected)}: the batch axis is missing. Pass a batch of "
@@ -231,7 +244,7 @@ class Trainer:
                 loss = self._outs[k].loss if k < len(self._outs) else None
                 raise TypeError(
                     f"{what}: the labels{_for_output(names, k)} are {_kind_text(a)} (e.g. "
-                    f"{a.reshape(-1)[0]!r}); the loss "
+                    f"{a.reshape(-1)[0].item()!r}); the loss "
                     f"{getattr(loss, 'name', '')!r} needs numbers. Encode them as class ids: "
                     f"classes, y_ids = np.unique(y, return_inverse=True) (y_ids are 0 .. K-1), "
                     f"then use 'sparse_categorical_crossentropy' with Dense(K, "
@@ -358,6 +371,7 @@ class Trainer:
                 fused.append(k)
         self._fused_outputs = tuple(fused)
         s = self._setup
+        s.leaves = leaves
         s.param_refs = [(l, n) for l in leaves if l.trainable for n in l._trainable_names]
         s.params = [l._weights[n] for l, n in s.param_refs]
         s.regularized = [l for l in leaves if l._regularizers]
@@ -690,8 +704,7 @@ class Trainer:
         if len(self._outs) > 1:
             for o in self._outs:
                 if o.loss is not None:
-                    logs[f"{o.name}_loss"] = o.loss_total / o.loss_count if o.loss_count \
-                        else 0.0
+                    logs[o.loss_log] = o.loss_total / o.loss_count if o.loss_count else 0.0
         for o in self._outs:
             for m in o.metrics + o.weighted:
                 r = m.result()
@@ -703,7 +716,7 @@ class Trainer:
         names first found), the per-output losses, then the rest by name."""
         names = ["loss"] + [m.name for o in self._outs for m in o.metrics + o.weighted]
         if len(self._outs) > 1:
-            names += [f"{o.name}_loss" for o in self._outs if o.loss is not None]
+            names += [o.loss_log for o in self._outs if o.loss is not None]
         values = [logs[n] for n in names if n in logs]
         used = {n for n in names if n in logs}
         values += [logs[k] for k in sorted(logs) if k not in used]
@@ -937,9 +950,13 @@ class Trainer:
         return xs, ys, w
 
     def _trainable_state(self) -> tuple:
-        return tuple(l.trainable for l in self._flatten_layers())
+        """The layers' trainable flags (freezing one after a step changes the parameters)."""
+        return tuple(l._trainable for l in self._setup.leaves)
 
     def _batch_result(self, return_dict: bool) -> Any:
+        if not return_dict and len(self._outs) == 1 and not (self._outs[0].metrics or
+                                                             self._outs[0].weighted):
+            return self._loss_total / self._loss_count        # only the loss: a float
         logs = self._logs()
         if return_dict:
             return logs

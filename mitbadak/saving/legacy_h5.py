@@ -26,6 +26,13 @@ from .errors import InvalidFileError, describe, reading, warn
 def save(model: Any, path: str, overwrite: bool = True, include_optimizer: bool = True) -> None:
     """Write `model` (config, weights, compile settings and optimizer state) to `path`."""
     h5py = h5.require_h5py()
+    if not (getattr(model, "_graph", False) or hasattr(model, "_build_layers")):
+        raise NotImplementedError(
+            f"Saving to HDF5 (.h5) works for Sequential and functional models only; "
+            f"{type(model).__name__} is a subclassed model, whose architecture is its Python "
+            f"code (tf.keras 2.x refuses it too). Save its weights with "
+            f"model.save_weights('x.weights.h5'), or give the class get_config() and "
+            f"@keras.saving.register_keras_serializable() and save it as 'x.keras'.")
     # Everything that can fail on the model's side fails here, before any file is touched.
     model_config = json.dumps(serialization.model_config(model, serialization.K2))
     training = compile_settings.compile_config(model, serialization.K2) if include_optimizer \
@@ -56,7 +63,7 @@ def load(path: str, custom_objects: dict | None = None, compile: bool = True) ->
                 raise InvalidFileError(f"{source} has no 'model_config' attribute, so it is not "
                                        f"a Keras model file.")
             config = serialization.parse_json(h5.text(f.attrs["model_config"]), "model_config")
-            model = serialization.sequential_from_config(config, custom_objects)
+            model = serialization.model_from_config(config, custom_objects, compile=False)
             weights.read_legacy(h5.group(f, "model_weights"), model)
             if not compile:
                 return model
@@ -131,19 +138,20 @@ def _read_by_name(group: Any, model: Any, skip_mismatch: bool) -> None:
     names = set(h5.read_names(group, "layer_names"))
     staged = []
     for layer in model.layers:
-        if layer.name not in names or not layer._weights:
+        pairs = weights.legacy_weights(layer)
+        if layer.name not in names or not pairs:
             continue
         g = h5.group(group, layer.name)
         weight_names = h5.read_names(g, "weight_names")
-        order = weights.legacy_order(layer)
-        if len(weight_names) != len(order):
-            message = (f"layer {layer.name!r} expects {len(order)} weights; the file has "
+        if len(weight_names) != len(pairs):
+            message = (f"layer {layer.name!r} expects {len(pairs)} weights; the file has "
                        f"{len(weight_names)}.")
             if skip_mismatch:
                 warn(f"Skipping: {message}")
                 continue
             raise ValueError(message)
-        staged.append((layer, weights._stage(layer, order,
-                                             [h5.dataset(g, w) for w in weight_names],
-                                             skip_mismatch)))
+        datasets = [h5.dataset(g, w) for w in weight_names]
+        for l, group_pairs in weights._by_layer(pairs, datasets):
+            staged.append((l, weights._stage(l, [n for n, _ in group_pairs],
+                                             [d for _, d in group_pairs], skip_mismatch)))
     weights._commit(staged)

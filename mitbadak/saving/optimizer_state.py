@@ -34,7 +34,8 @@ _K2_SLOTS = {"m": "momentum", "v": "velocity", "vhat": "velocity_hat", "u": "nor
 
 def trainable_refs(model: Any) -> list[tuple[Any, str]]:
     """(layer, weight name) of every trainable weight, in the trainer's (and Keras's) order."""
-    return [(l, n) for l in model.layers if l.trainable for n in l._trainable_names]
+    return [(l, n) for l in model._flatten_layers() if l is not model and l.trainable
+            for n in l._trainable_names]
 
 
 def slot_groups(opt: Any) -> list[tuple[str, ...]]:

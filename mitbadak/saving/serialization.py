@@ -58,26 +58,38 @@ _NESTED = {"_initializer": (initializers, "initializer", "keras.initializers"),
 
 # ======================================================================== writers
 def serialize_layer(layer: Layer, style: str = K3) -> dict:
-    """One layer as Keras writes it in a model config (``style`` is "k3" or "k2")."""
+    """One layer as Keras writes it in a model config (``style`` is "k3" or "k2"). A model
+    used as a layer is written as its whole model entry; a layer held by another (a
+    wrapper's ``layer``, an RNN's ``cell``) as a nested layer entry."""
     cls = type(layer)
     if "/" in layer.name:
         raise ValueError(f"Layer name {layer.name!r} contains '/', which file formats use as a "
                          f"path separator; rename the layer.")
+    if _is_model(layer):
+        return model_config(layer, style, include_compile=False)
     cfg = dict(layer.get_config())
     custom = not _is_builtin_layer(cls)
     if cls.__name__ in _NO_TRAINABLE_ARG and cfg.get("trainable", True) is True:
         cfg.pop("trainable", None)
+    for key, value in cfg.items():                 # sub-layers given as objects
+        if isinstance(value, Layer):
+            cfg[key] = serialize_layer(value, style)
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer)
+                                                                 for v in value):
+            cfg[key] = [serialize_layer(v, style) for v in value]
     if style == K3:
-        cfg.pop("batch_input_shape", None)      # the InputLayer entry carries the shape
-        if isinstance(cfg.get("dtype"), str):
+        shape = cfg.pop("batch_input_shape", None)   # only the InputLayer entry keeps a shape
+        if cls.__name__ == "InputLayer":
+            cfg = {"batch_shape": shape, **cfg, "optional": False}
+        if isinstance(cfg.get("dtype"), str) and cls.__name__ != "InputLayer":
             cfg["dtype"] = _policy(cfg["dtype"])
         for key, value in cfg.items():
             cfg[key] = _add_modules(key, value)
         entry = {"module": "keras.layers" if not custom else cls.__module__,
                  "class_name": cls.__name__, "config": cfg,
                  "registered_name": registration.get_registered_name(cls) if custom else None}
-        if layer.built and layer.input_shape is not None:
-            entry["build_config"] = {"input_shape": list(layer.input_shape)}
+        if layer.built and layer.input_shape is not None and cls.__name__ != "InputLayer":
+            entry["build_config"] = {"input_shape": _shape_list(layer.input_shape)}
     else:
         for key, default in _K2_OMIT.items():      # tf.keras 2.x before 2.12 rejects them
             if key in cfg and cfg[key] == default:
@@ -85,6 +97,18 @@ def serialize_layer(layer: Layer, style: str = K3) -> dict:
         entry = {"class_name": registration.get_registered_name(cls) if custom else cls.__name__,
                  "config": cfg}
     return jsonable(entry, f"layer {layer.name!r}")
+
+
+def _shape_list(shape: Any) -> list:
+    return [list(s) for s in shape] if isinstance(shape, list) else list(shape)
+
+
+def _is_model(layer: Any) -> bool:
+    return hasattr(layer, "_walk_backward")
+
+
+def _is_graph_model(model: Any) -> bool:
+    return getattr(model, "_graph", False) and not hasattr(model, "_build_layers")
 
 
 def sequential_config(model: Any, style: str = K3) -> dict:
@@ -105,19 +129,129 @@ def sequential_config(model: Any, style: str = K3) -> dict:
 
 
 def model_config(model: Any, style: str = K3, include_compile: bool = True) -> dict:
-    """The whole model entry: ``{"class_name": "Sequential", "config": ...}`` (+ K3 extras)."""
+    """The whole model entry: ``{"class_name": "Sequential" / "Functional" / a registered
+    subclass, "config": ...}`` (+ K3's module, build and compile settings)."""
+    if hasattr(model, "_build_layers"):
+        class_name, module, inner = "Sequential", "keras", sequential_config(model, style)
+        shape = _model_input_shape(model)
+        build = {"input_shape": list(shape)} if shape is not None else None
+    elif _is_graph_model(model):
+        custom = type(model).__name__ not in ("Functional", "Model")
+        class_name = registration.get_registered_name(type(model)) if custom else "Functional"
+        module = type(model).__module__ if custom else "keras.src.models.functional"
+        inner = functional_config(model, style)
+        build = {"input_shape": None}
+    else:
+        inner = _subclassed_config(model)
+        class_name = registration.get_registered_name(type(model))
+        module = type(model).__module__
+        shape = getattr(model, "_call_input_shape", None)
+        build = {"input_shape": _shape_list(shape)} if shape is not None else None
     if style == K2:
-        return {"class_name": "Sequential", "config": sequential_config(model, K2)}
-    entry = {"module": "keras", "class_name": "Sequential",
-             "config": sequential_config(model, K3), "registered_name": None}
-    shape = _model_input_shape(model)
-    if shape is not None:
-        entry["build_config"] = {"input_shape": list(shape)}
+        return {"class_name": class_name, "config": inner}
+    entry = {"module": module, "class_name": class_name if class_name in
+             ("Sequential", "Functional") else type(model).__name__, "config": inner,
+             "registered_name": None if class_name == "Sequential" else class_name}
+    if build is not None:
+        entry["build_config"] = build
     if include_compile:
         compiled = compile_config(model, K3)
         if compiled is not None:
             entry["compile_config"] = compiled
-    return entry
+    return jsonable(entry, f"model {model.name!r}")
+
+
+def model_inner_config(model: Any, style: str = K3) -> dict:
+    """What ``model.get_config()`` returns (the "config" part of the model entry)."""
+    return model_config(model, style, include_compile=False)["config"]
+
+
+def _subclassed_config(model: Any) -> dict:
+    """A subclassed model is saved as its class (registered) and its own get_config()."""
+    cls = type(model)
+    if "get_config" not in _own_methods(cls):
+        raise NotImplementedError(
+            f"Model {model.name!r} is a subclassed model ({cls.__name__}) without get_config(), "
+            f"so it cannot be saved as a whole model: its architecture is Python code. Save "
+            f"its weights with model.save_weights('x.weights.h5') and load them into a model "
+            f"made by your class; or write get_config() (returning the arguments of "
+            f"__init__) and register the class with "
+            f"@keras.saving.register_keras_serializable() to save it as .keras.")
+    if not registration.is_registered(cls):
+        raise ValueError(
+            f"Model {model.name!r} ({cls.__name__}) must be registered to be saved: decorate "
+            f"the class with @keras.saving.register_keras_serializable(), so that loading can "
+            f"find it without importing code named in the file.")
+    return dict(model.get_config())
+
+
+def _own_methods(cls: type) -> set:
+    """Methods defined by `cls` or its bases below mitbadak's Model."""
+    names: set = set()
+    for klass in cls.__mro__:
+        if klass.__module__.startswith("mitbadak."):
+            break
+        names.update(vars(klass))
+    return names
+
+
+def functional_config(model: Any, style: str = K3) -> dict:
+    """``{"name", "trainable", "layers": [... each with "name" and "inbound_nodes"],
+    "input_layers", "output_layers"}``: the graph, as both Keras lines write it. A node is
+    addressed as [layer name, node index, tensor index], counting only this model's nodes
+    of each layer (and, in tf.keras 2.x's dialect, a nested model's own construction as its
+    node 0, which we do not: see below)."""
+    own = {id(n) for n in model._nodes}
+    index: dict[tuple[int, int], int] = {}
+    for layer in model.layers:
+        # tf.keras 2.x counts a nested model's construction as its node 0 and Keras 3 does
+        # not, so neither reads the other's nested models; we number as Keras 3 does, in both
+        # dialects, so Keras 3 loads every file we write.
+        kept = 0
+        for i, node in enumerate(layer._inbound_nodes):
+            if id(node) in own:
+                index[(id(layer), i)] = kept
+                kept += 1
+
+    def history(t: Any) -> list:
+        layer, node_index, tensor_index = t._keras_history
+        return [layer.name, index[(id(layer), node_index)], tensor_index]
+
+    entries = []
+    for layer in model.layers:
+        entry = serialize_layer(layer, style)
+        entry["name"] = layer.name
+        nodes = []
+        for node in layer._inbound_nodes:
+            if id(node) not in own or node.is_input:
+                continue
+            if style == K2:
+                kwargs = dict(node.arguments)
+                nodes.append([history(t) + [kwargs] for t in node.input_tensors])
+            else:
+                tensors = [{"class_name": "__keras_tensor__",
+                            "config": {"shape": list(t.shape), "dtype": t.dtype,
+                                       "keras_history": history(t)}}
+                           for t in node.input_tensors]
+                kwargs = dict(node.arguments)
+                if _is_model(layer):
+                    kwargs.setdefault("mask", None)
+                nodes.append({"args": [tensors if node.list_input else tensors[0]],
+                              "kwargs": kwargs})
+        entry["inbound_nodes"] = nodes
+        entries.append(entry)
+
+    def structure(s: Any, top: bool) -> Any:
+        if isinstance(s, dict):
+            return {k: structure(v, False) for k, v in s.items()}
+        if isinstance(s, (list, tuple)):
+            return [structure(v, False) for v in s]
+        return [history(s)] if (style == K2 and top) else history(s)
+
+    return jsonable({"name": model.name, "trainable": model.trainable, "layers": entries,
+                     "input_layers": structure(model._inputs_struct, True),
+                     "output_layers": structure(model._outputs_struct, True)},
+                    f"model {model.name!r}")
 
 
 def _input_layer_entry(model: Any, style: str) -> dict | None:
@@ -208,28 +342,174 @@ def model_from_config(config: Any, custom_objects: dict | None = None,
     if not isinstance(config, dict) or "config" not in config:
         raise ConfigError("A model config must be a JSON object with 'class_name' and 'config' "
                           "keys, as model.to_json() writes.")
-    model = sequential_from_config(config, custom_objects)
+    model = _model_from_entry(config, custom_objects, "the model")
     build = config.get("build_config")
     if not model.built and isinstance(build, dict) and build.get("input_shape") is not None:
-        model.build(tuple(_shape(build["input_shape"], "input_shape", "build_config")))
+        shape = build["input_shape"]
+        model.build(tuple(_shape(shape, "input_shape", "build_config"))
+                    if not (isinstance(shape, list) and shape and isinstance(shape[0], list))
+                    else [tuple(_shape(s, "input_shape", "build_config")) for s in shape])
     if compile and isinstance(config.get("compile_config"), dict):
         compile_from_config(model, config["compile_config"], custom_objects)
     return model
 
 
-def _check_model_class(config: dict) -> None:
-    class_name = config.get("class_name")
+_MODEL_CLASSES = ("Sequential", "Functional", "Model")
+
+
+def _model_from_entry(entry: dict, custom_objects: dict | None, where: str) -> Any:
+    """Sequential, Functional or a registered model class, from its entry."""
+    class_name = entry.get("class_name")
+    module = entry.get("module")
+    inner = entry.get("config")
+    if not isinstance(inner, dict):
+        raise ConfigError(f"{where}: the model's 'config' must be a JSON object.")
+    custom = registration.lookup([entry.get("registered_name"), class_name], custom_objects) \
+        if class_name not in _MODEL_CLASSES else None
+    if custom is not None:
+        from ..models.model import Model
+        if not (isinstance(custom, type) and issubclass(custom, Model)):
+            raise ConfigError(f"{where}: the custom object for {class_name!r} is not a "
+                              f"keras.Model subclass.")
+        if "layers" in inner and "input_layers" in inner:
+            return functional_from_config(inner, custom_objects, cls=custom)
+        try:
+            return custom.from_config(inner)
+        except (TypeError, ValueError, KeyError) as e:
+            raise ConfigError(f"{where}: {class_name}.from_config failed: {e}") from e
+    if class_name not in _MODEL_CLASSES:
+        raise ConfigError(
+            f"{where}: expected a model config (Sequential, Functional); got class_name "
+            f"{class_name!r}. If it is your own model class, register it with "
+            f"@keras.saving.register_keras_serializable() or pass custom_objects.")
+    if not is_keras_module(module):
+        raise ConfigError(f"{where}: the model config names module {module!r}; mitbadak never "
+                          f"imports modules named in a file.")
     if class_name == "Sequential":
-        module = config.get("module")
-        if not is_keras_module(module):
-            raise ConfigError(f"The model config names module {module!r}; mitbadak never imports "
-                              f"modules named in a file.")
-        return
-    if class_name in ("Functional", "Model"):
-        raise ConfigError(f"This is a {class_name} (functional API) model; mitbadak builds "
-                          f"Sequential models only. Rebuild it as keras.Sequential([...]) and "
-                          f"load its weights with load_weights().")
-    raise ConfigError(f"Expected a Sequential model config; got class_name {class_name!r}.")
+        return sequential_from_config(inner, custom_objects)
+    return functional_from_config(inner, custom_objects)
+
+
+def functional_from_config(config: dict, custom_objects: dict | None = None,
+                           cls: Any = None) -> Any:
+    """A functional model from its config: every layer created, then every node replayed
+    (a layer called on the tensors its node names), in order, until all are connected."""
+    from ..models.model import Model
+    from ..layers.core import InputLayer
+    if not isinstance(config.get("layers"), list):
+        raise ConfigError("The functional model config has no 'layers' list.")
+    name = config.get("name")
+    if name is not None and not isinstance(name, str):
+        raise ConfigError(f"The model name must be a string; got {name!r}.")
+    created: dict[str, Layer] = {}
+    queue: dict[str, list] = {}
+    order: list[str] = []
+    k2_models: set[str] = set()
+    for i, entry in enumerate(config["layers"]):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"layer #{i}: expected an object; got {preview(entry)}.")
+        layer, _ = deserialize_layer(entry, custom_objects, index=i)
+        lname = entry.get("name", layer.name)
+        if not isinstance(lname, str) or lname in created:
+            raise ConfigError(f"layer #{i}: the name {lname!r} is missing or used twice.")
+        created[lname] = layer
+        order.append(lname)
+        nodes = entry.get("inbound_nodes", [])
+        if not isinstance(nodes, list):
+            raise ConfigError(f"layer {lname!r}: 'inbound_nodes' must be a list.")
+        if not isinstance(layer, InputLayer) and nodes:
+            queue[lname] = list(nodes)
+    # tf.keras 2.x numbers a nested model's calls from 1 (its construction is node 0): seen
+    # as a reference one past the calls the config lists.
+    for lname, layer in created.items():
+        if _is_model(layer):
+            calls = len(queue.get(lname, ()))
+            if any(ref[0] == lname and ref[1] >= calls for ref in _references(config)):
+                k2_models.add(lname)
+
+    def tensor(ref: Any, where: str) -> Any:
+        if isinstance(ref, dict) and ref.get("class_name") == "__keras_tensor__":
+            ref = (ref.get("config") or {}).get("keras_history")
+        if not (isinstance(ref, list) and len(ref) >= 3 and isinstance(ref[0], str) and
+                all(isinstance(v, int) and not isinstance(v, bool) for v in ref[1:3])):
+            raise ConfigError(f"{where}: a tensor reference must be [layer name, node index, "
+                              f"tensor index]; got {preview(ref)}.")
+        lname, node_index, tensor_index = ref[0], ref[1], ref[2]
+        if lname not in created:
+            raise ConfigError(f"{where}: refers to unknown layer {lname!r}.")
+        if lname in k2_models:
+            node_index -= 1
+        layer = created[lname]
+        if node_index >= len(layer._inbound_nodes):
+            return None                   # that node is not made yet
+        outs = layer._inbound_nodes[node_index].output_tensors
+        if not 0 <= tensor_index < len(outs):
+            raise ConfigError(f"{where}: layer {lname!r} has no output {tensor_index}.")
+        return outs[tensor_index]
+
+    def call(lname: str, node: Any) -> bool:
+        layer, where = created[lname], f"layer {lname!r}"
+        if isinstance(node, dict):                       # Keras 3
+            args, kwargs = node.get("args", []), node.get("kwargs", {}) or {}
+            if not isinstance(args, list) or not args:
+                raise ConfigError(f"{where}: a node needs 'args'; got {preview(node)}.")
+            first = args[0]
+            refs = first if isinstance(first, list) and first and not isinstance(first[0], str) \
+                else [first]
+            list_input = refs is first
+        elif isinstance(node, list):                     # tf.keras 2.x
+            refs = node
+            kwargs = node[0][3] if node and isinstance(node[0], list) and len(node[0]) > 3 \
+                and isinstance(node[0][3], dict) else {}
+            list_input = len(node) > 1
+        else:
+            raise ConfigError(f"{where}: a node must be an object or a list; got "
+                              f"{preview(node)}.")
+        inputs = [tensor(r, where) for r in refs]
+        if any(t is None for t in inputs):
+            return False
+        training = kwargs.get("training")
+        layer(inputs if list_input else inputs[0],
+              **({} if training is None else {"training": bool(training)}))
+        return True
+
+    while queue:
+        progress = False
+        for lname in order:
+            nodes = queue.get(lname)
+            while nodes and call(lname, nodes[0]):
+                nodes.pop(0)
+                progress = True
+            if nodes is not None and not nodes:
+                del queue[lname]
+        if not progress:
+            raise ConfigError(f"The model's layers cannot be connected: the nodes of "
+                              f"{sorted(queue)} refer to tensors no layer makes.")
+
+    def structure(s: Any, where: str) -> Any:
+        if isinstance(s, dict):
+            return {k: structure(v, where) for k, v in s.items()}
+        if isinstance(s, list) and s and isinstance(s[0], str):
+            t = tensor(s, where)
+            if t is None:
+                raise ConfigError(f"{where}: {preview(s)} names a node that does not exist.")
+            return t
+        if isinstance(s, list):
+            return [structure(v, where) for v in s]
+        raise ConfigError(f"{where}: expected tensor references; got {preview(s)}.")
+
+    inputs = structure(config.get("input_layers"), "input_layers")
+    outputs = structure(config.get("output_layers"), "output_layers")
+    if isinstance(inputs, list) and len(inputs) == 1 and not isinstance(
+            config.get("input_layers")[0], list):
+        inputs = inputs[0]
+    model = (cls or Model)(inputs=inputs, outputs=outputs, name=name)
+    trainable = config.get("trainable", True)
+    if not isinstance(trainable, bool):
+        raise ConfigError(f"The model's 'trainable' must be true or false; got {trainable!r}.")
+    if not trainable:
+        model.trainable = False
+    return model
 
 
 def deserialize_layer(entry: Any, custom_objects: dict | None = None,
@@ -245,6 +525,8 @@ def deserialize_layer(entry: Any, custom_objects: dict | None = None,
                           f"{preview(raw)}.")
     if isinstance(raw.get("name"), str):
         where = f"{where} {raw['name']!r}"
+    if entry["class_name"] in _MODEL_CLASSES or _is_model_class(entry, custom_objects):
+        return _model_from_entry(entry, custom_objects, where), None
     cls, builtin = _layer_class(entry, custom_objects, where)
     where = f"{where} ({cls.__name__})"
     kwargs = _layer_kwargs(cls, raw, builtin, custom_objects, where)
@@ -258,7 +540,10 @@ def deserialize_layer(entry: Any, custom_objects: dict | None = None,
     build = entry.get("build_config")
     shape = None
     if isinstance(build, dict) and build.get("input_shape") is not None:
-        shape = _shape(build["input_shape"], "input_shape", where)
+        value = build["input_shape"]
+        shape = [_shape(v, "input_shape", where) for v in value] \
+            if isinstance(value, list) and value and isinstance(value[0], list) \
+            else _shape(value, "input_shape", where)
     return layer, shape
 
 
@@ -297,6 +582,38 @@ def _layer_class(entry: dict, custom_objects: dict | None, where: str) -> tuple[
             f"custom_objects={{{class_name!r}: ...}} or register it with "
             f"@keras.saving.register_keras_serializable().")
     return cls, True
+
+
+def _references(config: dict) -> list:
+    """Every [layer name, node index, ...] a functional config's nodes and outputs hold."""
+    found: list = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, dict):
+            if v.get("class_name") == "__keras_tensor__":
+                walk((v.get("config") or {}).get("keras_history"))
+            else:
+                for item in v.values():
+                    walk(item)
+        elif isinstance(v, list):
+            if len(v) >= 3 and isinstance(v[0], str) and isinstance(v[1], int):
+                found.append(v)
+            else:
+                for item in v:
+                    walk(item)
+
+    for entry in config.get("layers", []):
+        if isinstance(entry, dict):
+            walk(entry.get("inbound_nodes"))
+    walk(config.get("output_layers"))
+    return found
+
+
+def _is_model_class(entry: dict, custom_objects: dict | None) -> bool:
+    from ..models.model import Model
+    custom = registration.lookup([entry.get("registered_name"), entry["class_name"]],
+                                 custom_objects)
+    return isinstance(custom, type) and issubclass(custom, Model)
 
 
 def _builtin_layer_class(name: str) -> type | None:
@@ -339,6 +656,11 @@ def _layer_kwargs(cls: type, raw: dict, builtin: bool, custom_objects: dict | No
             value = value[0]                 # K2 writes BatchNormalization's axis as [3]
         elif key == "activation":
             value = _activation(value, custom_objects, where)
+        elif _is_layer_entry(value, custom_objects):
+            value = deserialize_layer(value, custom_objects)[0]
+        elif isinstance(value, list) and value and all(_is_layer_entry(v, custom_objects)
+                                                       for v in value):
+            value = [deserialize_layer(v, custom_objects)[0] for v in value]
         else:
             for suffix, (module, kind, _) in _NESTED.items():
                 if key.endswith(suffix):
@@ -348,6 +670,18 @@ def _layer_kwargs(cls: type, raw: dict, builtin: bool, custom_objects: dict | No
     if builtin:
         kwargs = _check_signature(cls, kwargs, where)
     return kwargs
+
+
+def _is_layer_entry(value: Any, custom_objects: dict | None) -> bool:
+    """A nested layer's entry (a wrapper's "layer", an RNN's "cell")."""
+    if not (isinstance(value, dict) and isinstance(value.get("class_name"), str) and
+            isinstance(value.get("config"), dict)):
+        return False
+    name = value["class_name"]
+    if name in _MODEL_CLASSES or _builtin_layer_class(name) is not None:
+        return True
+    custom = registration.lookup([value.get("registered_name"), name], custom_objects)
+    return isinstance(custom, type) and issubclass(custom, Layer)
 
 
 def _check_signature(cls: type, kwargs: dict, where: str) -> dict:
@@ -364,7 +698,7 @@ def _check_signature(cls: type, kwargs: dict, where: str) -> dict:
                  f"{cls.__name__} and was ignored.")
             continue
         annotation = params[key]
-        if not type_ok(value, annotation):
+        if not isinstance(value, Layer) and not type_ok(value, annotation):
             raise ConfigError(f"{where}: argument {key!r} must be {annotation}; got "
                               f"{preview(value)}.")
         kept[key] = value

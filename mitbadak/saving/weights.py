@@ -41,11 +41,12 @@ def keras_snake_case(name: str) -> str:
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def layer_keys(model: Any) -> list[tuple[str, Any]]:
-    """(key, layer) for every layer: 'dense', 'dense_1', 'conv2d', ... by class, in order."""
+def container_keys(layers: list) -> list[tuple[str, Any]]:
+    """(key, layer) for a list of layers: 'dense', 'dense_1', 'conv2d', ... by class, in order
+    (Keras names a list's entries by class, never by the layers' own names)."""
     used: dict[str, int] = {}
     out = []
-    for layer in model.layers:
+    for layer in layers:
         key = keras_snake_case(type(layer).__name__)
         if key in used:
             used[key] += 1
@@ -56,22 +57,96 @@ def layer_keys(model: Any) -> list[tuple[str, Any]]:
     return out
 
 
+def layer_keys(model: Any) -> list[tuple[str, Any]]:
+    """(key, layer) for every layer of `model`, as its Keras 3 file names them."""
+    return container_keys(model.layers)
+
+
+# Attributes of mitbadak's own model classes that hold layers for bookkeeping; Keras 3 files
+# name a model's layers through its `layers` list instead.
+_INTERNAL = {"_layers", "_input_layer", "_graph_layers"}
+
+
+def _natural_key(name: str) -> list:
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", name)]
+
+
+def saveable_children(layer: Any) -> list[tuple[str, Any]]:
+    """(attribute name, layer or list of layers) in Keras 3's order: a Sequential's or
+    functional model's ``layers`` first, then the attributes holding layers, sorted by name
+    (a subclassed model's ``layers`` among them, sorted with the rest)."""
+    from ..layers.layer import Layer
+    children: dict[str, Any] = {}
+    for name, value in vars(layer).items():
+        if name.startswith("__") or name in _INTERNAL:
+            continue
+        if isinstance(value, Layer) and value is not layer:
+            children[name] = value
+        elif isinstance(value, (list, tuple)) and value and \
+                any(isinstance(v, Layer) for v in value):
+            children[name] = [v for v in value if isinstance(v, Layer)]
+    graph = getattr(layer, "_graph", False) or hasattr(layer, "_build_layers")
+    if hasattr(layer, "_walk_backward") and not graph:
+        children["layers"] = layer.layers                # a subclassed model's property
+    out = [(n, children[n]) for n in sorted(children, key=_natural_key)]
+    if graph:
+        out.insert(0, ("layers", layer.layers))
+    return out
+
+
+def k3_weight_order(layer: Any) -> list[str]:
+    """A layer's own weights as Keras 3 stores them: created trainable, then the others."""
+    trainable = [n for n in layer._weights if n in layer._trainable_names]
+    return trainable + [n for n in layer._weights if n not in trainable]
+
+
+def walk_k3(model: Any) -> list[tuple[str, Any]]:
+    """(path, layer) for the model and every layer in it, each once, as Keras 3 lays them out
+    in a weights file: the model at '', its layers at 'layers/<key>', a layer's sub-layers at
+    '<its path>/<attribute>' (an LSTM's cell: 'layers/lstm/cell')."""
+    out: list = []
+    seen: set[int] = set()
+
+    def visit(layer: Any, path: str) -> None:
+        if id(layer) in seen:
+            return
+        seen.add(id(layer))
+        out.append((path, layer))
+        for name, child in saveable_children(layer):
+            child_path = f"{path}/{name}" if path else name
+            if isinstance(child, list):
+                for key, item in container_keys(child):
+                    visit(item, f"{child_path}/{key}")
+            else:
+                visit(child, child_path)
+
+    visit(model, "")
+    return out
+
+
 def legacy_order(layer: Any) -> list[str]:
     """Keras's legacy per-layer order: trainable weights, then the non-trainable ones."""
     trainable = [n for n in layer._trainable_names if layer.trainable]
     return trainable + [n for n in layer._weights if n not in trainable]
 
 
+def legacy_weights(layer: Any) -> list[tuple[Any, str]]:
+    """(layer, weight name) of a top-level layer in tf.keras 2.x's legacy order: every
+    trainable weight (its own, then its sub-layers'), then every non-trainable one."""
+    flat = layer._flatten_layers()
+    trainable = [(l, n) for l in flat if l.trainable for n in l._trainable_names]
+    taken = set((id(l), n) for l, n in trainable)
+    return trainable + [(l, n) for l in flat for n in l._weights if (id(l), n) not in taken]
+
+
 # ------------------------------------------------------------------ Keras 3 layout
 def write_k3(f: Any, model: Any, include_optimizer: bool = True) -> None:
     """Fill the open h5py file `f` with the Keras 3 layout (and the optimizer state)."""
-    layers = f.create_group("layers")
-    for key, layer in layer_keys(model):
-        g = layers.create_group(key).create_group("vars")
+    for path, layer in walk_k3(model):
+        g = f.require_group(f"{path}/vars" if path else "vars")
         h5.write_text(g, "name", layer.name)
-        for i, value in enumerate(layer.get_weights()):
-            g.create_dataset(str(i), data=value)
-    h5.write_text(f.create_group("vars"), "name", model.name or "sequential")
+        for i, name in enumerate(k3_weight_order(layer)):
+            g.create_dataset(str(i), data=backend.to_numpy(layer._weights[name]))
     opt = getattr(model, "optimizer", None)
     if include_optimizer and getattr(model, "compiled", False) and opt is not None:
         g = f.create_group("optimizer").create_group("vars")
@@ -83,35 +158,41 @@ def write_k3(f: Any, model: Any, include_optimizer: bool = True) -> None:
 
 def read_k3(f: Any, model: Any, skip_mismatch: bool = False) -> None:
     """Set the model's weights from the Keras 3 layout in the open file `f`."""
-    if not h5.has(f, "layers"):
-        if any(layer._weights for layer in model.layers):
+    walked = walk_k3(model)
+    if not h5.has(f, "layers") and not any(path and not path.startswith("layers")
+                                           for path, _ in walked):
+        if any(layer._weights for _, layer in walked):
             raise ValueError("it has no 'layers' group, so it is not a Keras 3 weights file "
                              "(legacy .h5 files keep weights under 'layer_names').")
         return
     staged = []
-    keys = layer_keys(model)
-    for key, layer in keys:
+    for path, layer in walked:
         if not layer._weights:
             continue
-        path = f"layers/{key}/vars"
-        if not h5.has(f, path):
+        vars_path = f"{path}/vars" if path else "vars"
+        if not h5.has(f, vars_path):
             raise ValueError(f"it holds no weights for layer {layer.name!r} "
-                             f"({type(layer).__name__}): group '{path}' is missing. Was it "
+                             f"({type(layer).__name__}): group '{vars_path}' is missing. Was it "
                              f"saved from a model with the same layers?")
-        g = h5.group(f, path)
-        if len(g) != len(layer._weights):
+        g = h5.group(f, vars_path)
+        order = k3_weight_order(layer)
+        if len(g) != len(order):
             raise ValueError(f"layer {layer.name!r} ({type(layer).__name__}) has "
-                             f"{len(layer._weights)} weights ({', '.join(layer._weights)}) but "
-                             f"'{path}' holds {len(g)}.")
-        staged.append((layer, _stage(layer, list(layer._weights),
+                             f"{len(order)} weights ({', '.join(order)}) but "
+                             f"'{vars_path}' holds {len(g)}.")
+        staged.append((layer, _stage(layer, order,
                                      [h5.dataset(g, str(i)) for i in range(len(g))],
                                      skip_mismatch)))
-    known = {key for key, _ in keys}
-    for key in h5.group(f, "layers").keys():
-        if key not in known and h5.has(f, f"layers/{key}/vars") and \
-                len(h5.group(f, f"layers/{key}/vars")):
-            raise ValueError(f"it holds weights for a layer '{key}' that this model does not "
-                             f"have (the model's layers: {', '.join(sorted(known)) or 'none'}).")
+    known = {path for path, _ in walked}
+    if h5.has(f, "layers"):
+        for key in h5.group(f, "layers").keys():
+            path = f"layers/{key}"
+            if path not in known and h5.has(f, f"{path}/vars") and \
+                    len(h5.group(f, f"{path}/vars")):
+                top = sorted(p for p in known if p.count("/") == 1)
+                raise ValueError(f"it holds weights for a layer '{key}' that this model does "
+                                 f"not have (the model's layers: "
+                                 f"{', '.join(p.split('/')[1] for p in top) or 'none'}).")
     _commit(staged)
 
 
@@ -125,7 +206,8 @@ def k3_optimizer_values(f: Any) -> list | None:
 
 # ------------------------------------------------------------------ legacy layout
 def write_legacy(group: Any, model: Any) -> None:
-    """The tf.keras 2.x layout into `group` (``model_weights``, or a weights file's root)."""
+    """The tf.keras 2.x layout into `group` (``model_weights``, or a weights file's root). A
+    nested model is one entry holding all its weights (``dense/kernel:0``, ...)."""
     names = [layer.name for layer in model.layers]
     if "top_level_model_weights" in names:
         raise ValueError("A layer named 'top_level_model_weights' clashes with the legacy .h5 "
@@ -136,11 +218,11 @@ def write_legacy(group: Any, model: Any) -> None:
     # tf.keras creates the groups in sorted order (it avoids one name prefixing another's path)
     for layer in sorted(model.layers, key=lambda l: l.name):
         g = group.create_group(layer.name)
-        order = legacy_order(layer)
-        weight_names = [f"{layer.name}/{n}:0" for n in order]
+        pairs = legacy_weights(layer)
+        weight_names = [f"{l.name}/{n}:0" for l, n in pairs]
         h5.write_names(g, "weight_names", weight_names)
-        for path, n in zip(weight_names, order):
-            g.create_dataset(path, data=backend.to_numpy(layer._weights[n]))
+        for path, (l, n) in zip(weight_names, pairs):
+            g.create_dataset(path, data=backend.to_numpy(l._weights[n]))
     h5.write_names(group.create_group("top_level_model_weights"), "weight_names", [])
 
 
@@ -155,7 +237,7 @@ def read_legacy(group: Any, model: Any, skip_mismatch: bool = False) -> None:
         weight_names = h5.read_names(g, "weight_names")
         if weight_names:
             in_file.append((name, g, weight_names))
-    in_model = [layer for layer in model.layers if layer._weights]
+    in_model = [layer for layer in model.layers if legacy_weights(layer)]
     if len(in_file) != len(in_model):
         raise ValueError(f"it holds weights for {len(in_file)} layers "
                          f"({', '.join(n for n, _, _ in in_file) or 'none'}) but the model has "
@@ -163,14 +245,25 @@ def read_legacy(group: Any, model: Any, skip_mismatch: bool = False) -> None:
                          f"({', '.join(l.name for l in in_model) or 'none'}).")
     staged = []
     for k, ((name, g, weight_names), layer) in enumerate(zip(in_file, in_model)):
-        order = legacy_order(layer)
-        if len(weight_names) != len(order):
+        pairs = legacy_weights(layer)
+        if len(weight_names) != len(pairs):
             raise ValueError(f"layer #{k} ({layer.name!r} in the model, {name!r} in the file): "
-                             f"the model expects {len(order)} weights ({', '.join(order)}); the "
-                             f"file has {len(weight_names)}.")
-        staged.append((layer, _stage(layer, order, [h5.dataset(g, w) for w in weight_names],
-                                     skip_mismatch)))
+                             f"the model expects {len(pairs)} weights "
+                             f"({', '.join(n for _, n in pairs)}); the file has "
+                             f"{len(weight_names)}.")
+        datasets = [h5.dataset(g, w) for w in weight_names]
+        for l, group_pairs in _by_layer(pairs, datasets):
+            staged.append((l, _stage(l, [n for n, _ in group_pairs],
+                                     [d for _, d in group_pairs], skip_mismatch)))
     _commit(staged)
+
+
+def _by_layer(pairs: list, datasets: list) -> list:
+    """[(layer, [(weight name, dataset), ...]), ...] in order of first appearance."""
+    out: dict[int, tuple] = {}
+    for (l, n), d in zip(pairs, datasets):
+        out.setdefault(id(l), (l, []))[1].append((n, d))
+    return list(out.values())
 
 
 def legacy_optimizer_values(f: Any) -> tuple[list, list] | None:

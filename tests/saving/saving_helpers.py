@@ -127,13 +127,15 @@ LAYER_EXAMPLES = {
 
 
 def layer_classes():
-    """Every public Layer class of mitbadak.layers, once (aliases such as MaxPool2D dropped)."""
+    """Every public single-input Layer class of mitbadak.layers, once (aliases such as
+    MaxPool2D dropped; the merge layers take lists and are tested in functional models)."""
     from mitbadak import layers
     seen, out = set(), []
     for name in getattr(layers, "__all__", dir(layers)):
         cls = getattr(layers, name, None)
         if (isinstance(cls, type) and issubclass(cls, layers.Layer) and cls is not layers.Layer
-                and cls is not layers.InputLayer and cls not in seen and name == cls.__name__):
+                and cls is not layers.InputLayer and cls not in seen and name == cls.__name__
+                and not cls.takes_list):
             seen.add(cls)
             out.append(cls)
     return out
