@@ -248,6 +248,19 @@ def _map_index(i: Any, n: int, mode: str) -> tuple:
     return numpy.clip(i, 0, n - 1), inside
 
 
+def _fold(c: Any, n: int) -> Any:
+    """SciPy's 'reflect' of a coordinate, in its arithmetic (exact at the half-way points):
+    below 0 it becomes −1 − c, above n − 1 it becomes 2n − 1 − c, after whole periods of
+    2n are taken off."""
+    p = 2 * n
+    c = numpy.asarray(c, dtype=numpy.float64)
+    low = numpy.where(c < -p, p * numpy.trunc(-c / p) + c, c)
+    low = numpy.where(low < -n, low + p, -1 - low)
+    high = c - p * numpy.trunc(c / p)
+    high = numpy.where(high >= n, p - high - 1, high)
+    return numpy.where(c < 0, low, numpy.where(c > n - 1, high, c))
+
+
 def _legacy_wrap(c: Any, n: int) -> Any:
     """SciPy's (and TensorFlow's) 'wrap' of a coordinate: inside [0, n − 1] it stays; below,
     it moves up by (floor(−c/p) + 1)·p, above, down by floor(c/p)·p, with p = n − 1."""
@@ -278,6 +291,11 @@ class AffineSampler:
             # SciPy's 'constant': any point outside [0, n − 1] is the fill value, no blending.
             outside = (ys < 0) | (ys > H - 1) | (xs < 0) | (xs > W - 1)
             ys, xs = numpy.clip(ys, 0, H - 1), numpy.clip(xs, 0, W - 1)
+            fill_mode = "nearest"
+        elif legacy and fill_mode == "reflect" and order == 0:
+            # SciPy folds the point into the image first, then takes the nearest pixel (at a
+            # half-way point that can be the other neighbour than folding the pixel would).
+            ys, xs = _fold(ys, H), _fold(xs, W)
             fill_mode = "nearest"
         elif legacy and fill_mode == "wrap":
             # SciPy's 'wrap' moves a point outside [0, n − 1] by multiples of n − 1.
