@@ -24,8 +24,20 @@ CNN_ONLY = {"naive_numpy"}
 _NEEDS = {"mitbadak": "mitbadak", "keras": "tensorflow", "torch": "torch", "naive_numpy": "numpy"}
 
 
-def _available(framework):
+def _python(framework, args):
+    """The interpreter for a framework's children: --keras-python for Keras (TensorFlow may
+    live in another virtual environment), this one otherwise."""
+    if framework == "keras" and getattr(args, "keras_python", None):
+        return args.keras_python
+    return sys.executable
+
+
+def _available(framework, args=None):
     mod = _NEEDS[framework]
+    if args is not None and _python(framework, args) != sys.executable:
+        py = _python(framework, args)
+        ok = subprocess.run([py, "-c", f"import {mod}"], capture_output=True).returncode == 0
+        return (True, None) if ok else (False, f"{framework} skipped: {py} cannot import {mod}")
     if framework == "mitbadak":
         pkg = os.path.join(REPO_ROOT, "mitbadak", "__init__.py")
         if os.path.exists(pkg):
@@ -46,6 +58,10 @@ def _applies(workload, framework):
     spec = WORKLOADS[workload]
     if framework in CNN_ONLY and not spec.get("cnn"):
         return False
+    if spec.get("layout") == "cifar" and framework not in ("mitbadak", "keras"):
+        return False
+    if spec["kind"] == "folder" and framework not in ("mitbadak", "keras"):
+        return False
     return True
 
 
@@ -64,7 +80,7 @@ def _child_env(threads):
 
 def run_one(workload, framework, args, seed=None):
     seed = args.seed if seed is None else seed
-    cmd = [sys.executable, "-m", "benchmarks.child", "--workload", workload,
+    cmd = [_python(framework, args), "-m", "benchmarks.child", "--workload", workload,
            "--framework", framework, "--seed", str(seed)]
     if args.quick:
         cmd.append("--quick")
@@ -148,6 +164,10 @@ def aggregate(results):
             row["us_per_step"] = row["seconds"] * 1e6
         elif "images_per_s" in row:
             row["images_per_s"] = row["n_images"] / row["seconds"]
+        if "pipeline_images_per_s" in row:
+            row["pipeline_images_per_s"] = statistics.median(
+                r["pipeline_images_per_s"] for r in good)
+            row["fit_images_per_s"] = row["n_train"] / row["seconds"]
         if row.get("first_epoch_s") is not None:
             row["first_epoch_s"] = statistics.median(r["first_epoch_s"] for r in good)
         row["n_runs"] = len(good)
@@ -196,6 +216,10 @@ def format_table(results, header_note=""):
             lo, hi = r["val_acc_range"]
             note += (f", val acc median over seeds {','.join(map(str, r['seeds']))}: "
                      f"min {lo:.4f}, max {hi:.4f}")
+        if ok and r.get("pipeline_images_per_s"):
+            p_, f_ = r["pipeline_images_per_s"], r["fit_images_per_s"]
+            note += (", " if note else "") + (f"pipeline {p_:.0f} img/s = {p_ / f_:.1f}x "
+                                              f"fit's {f_:.1f} img/s")
         if ok and r.get("unit") == "s/epoch" and r.get("timer_includes_validation") is False:
             note += (", " if note else "") + "epoch timer excl. validation?"
         acc = r.get("final_val_acc")
@@ -266,6 +290,10 @@ def main(argv=None):
     p.add_argument("--naive-steps", type=int, default=None,
                    help="timed training steps for naive_numpy (default 30; 8 with --quick)")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per child run")
+    p.add_argument("--keras-python", default=os.environ.get("MITBADAK_BENCH_KERAS_PYTHON"),
+                   help="Python interpreter for the Keras/TensorFlow children, when "
+                        "TensorFlow is installed in another environment (env "
+                        "MITBADAK_BENCH_KERAS_PYTHON)")
     args = p.parse_args(argv)
 
     workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
@@ -280,7 +308,7 @@ def main(argv=None):
     notes = []
     usable = []
     for f in frameworks:
-        ok, why = _available(f)
+        ok, why = _available(f, args)
         if ok:
             usable.append(f)
         else:
