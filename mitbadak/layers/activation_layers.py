@@ -69,9 +69,9 @@ class LeakyReLU(Layer):
 
     supports_masking = True
 
-    def __init__(self, negative_slope: float = 0.3, **kwargs: Any):
-        if "alpha" in kwargs:
-            negative_slope = kwargs.pop("alpha")
+    def __init__(self, negative_slope: float = 0.3, alpha: float | None = None, **kwargs: Any):
+        if alpha is not None:          # tf.keras 2.x's name (and its .h5 configs)
+            negative_slope = alpha
             warnings.warn("LeakyReLU: argument `alpha` is deprecated (Keras 3); use "
                           "`negative_slope` instead.", stacklevel=2)
         super().__init__(**kwargs)

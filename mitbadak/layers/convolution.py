@@ -429,6 +429,9 @@ class _SeparableConv(_Conv):
                  bias_regularizer: Any = None, activity_regularizer: Any = None,
                  depthwise_constraint: Any = None, pointwise_constraint: Any = None,
                  bias_constraint: Any = None, **kwargs: Any):
+        if kwargs.pop("groups", 1) != 1:      # tf.keras 2.x writes groups=1 into the config
+            raise ValueError(f"{type(self).__name__}: groups must be 1 (a separable "
+                             f"convolution is already one group per channel).")
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, 1,
                          activation, use_bias, bias_initializer=bias_initializer,
                          bias_regularizer=bias_regularizer,

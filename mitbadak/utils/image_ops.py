@@ -301,45 +301,63 @@ class AffineSampler:
             # SciPy's 'wrap' moves a point outside [0, n − 1] by multiples of n − 1.
             ys, xs = _legacy_wrap(ys, H), _legacy_wrap(xs, W)
             fill_mode = "nearest"
+        # Each axis is mapped once: rows (y0, y0 + 1) and columns (x0, x0 + 1) with their
+        # weights; the (up to) 4 corners are their combinations.
         if order == 0:
-            corners = [(numpy.floor(ys + 0.5), numpy.floor(xs + 0.5), 1.0)]
+            rows = [(numpy.floor(ys + 0.5), None)]
+            cols = [(numpy.floor(xs + 0.5), None)]
         else:
             y0, x0 = numpy.floor(ys), numpy.floor(xs)
             fy, fx = ys - y0, xs - x0
-            corners = [(y0, x0, (1 - fy) * (1 - fx)), (y0, x0 + 1, (1 - fy) * fx),
-                       (y0 + 1, x0, fy * (1 - fx)), (y0 + 1, x0 + 1, fy * fx)]
+            rows, cols = [(y0, 1 - fy), (y0 + 1, fy)], [(x0, 1 - fx), (x0 + 1, fx)]
+        rows = [_map_index(c.astype(numpy.int64), H, fill_mode) + (w,) for c, w in rows]
+        cols = [_map_index(c.astype(numpy.int64), W, fill_mode) + (w,) for c, w in cols]
         base = (numpy.arange(N) * (H * W)).reshape(N, 1, 1)
         self.idx, self.w = [], []
         self.fill = numpy.zeros(ys.shape)             # the weight given to fill_value
-        for cy, cx, wgt in corners:
-            iy, in_y = _map_index(cy.astype(numpy.int64), H, fill_mode)
-            ix, in_x = _map_index(cx.astype(numpy.int64), W, fill_mode)
-            wgt = numpy.broadcast_to(wgt, ys.shape)
-            if in_y is not None:
-                inside = in_y & in_x
-                self.fill = self.fill + numpy.where(inside, 0.0, wgt)
-                wgt = numpy.where(inside, wgt, 0.0)
-            if outside is not None:
-                wgt = numpy.where(outside, 0.0, wgt)
-            self.idx.append((base + iy * W + ix).ravel())
-            self.w.append(wgt.reshape(N, -1, 1))
+        for iy, in_y, wy in rows:
+            row_index = base + iy * W
+            for ix, in_x, wx in cols:
+                wgt = numpy.ones(ys.shape) if wy is None else (wy * wx)
+                if in_y is not None:
+                    inside = in_y & in_x
+                    self.fill += numpy.where(inside, 0.0, wgt)
+                    wgt = numpy.where(inside, wgt, 0.0)
+                if outside is not None:
+                    wgt = numpy.where(outside, 0.0, wgt)
+                self.idx.append((row_index + ix).astype(numpy.intp).ravel())
+                self.w.append(wgt.reshape(N, -1, 1))
         if outside is not None:
             self.fill = numpy.where(outside, 1.0, 0.0)
         self.fill = self.fill.reshape(N, -1, 1)
         self.has_fill = bool(self.fill.any()) and fill_value != 0
+        self._cast: dict = {}
+
+    def _weights(self, dtype: Any) -> list:
+        """The weights (and the fill weights) in `dtype`, converted once and kept."""
+        if dtype not in self._cast:
+            self._cast[dtype] = ([xp.asarray(w, dtype=dtype) for w in self.w],
+                                 [xp.asarray(i) for i in self.idx],
+                                 xp.asarray(self.fill * self.fill_value, dtype=dtype)
+                                 if self.has_fill else None)
+        return self._cast[dtype]
 
     def __call__(self, images: Any) -> Any:
         """images (N, H, W, C) -> (N, h, w, C) in the images' float dtype."""
         N, H, W, C = images.shape
         dtype = images.dtype if images.dtype.kind == "f" else numpy.dtype(numpy.float32)
         flat = images.reshape(N * H * W, C)
+        weights, indices, fill = self._weights(dtype)
         out = None
-        for idx, w in zip(self.idx, self.w):
-            term = xp.take(flat, xp.asarray(idx), axis=0).reshape(N, -1, C)
-            term = term * xp.asarray(w, dtype=dtype)
-            out = term if out is None else out + term
-        if self.has_fill:
-            out = out + xp.asarray(self.fill * self.fill_value, dtype=dtype)
+        for idx, w in zip(indices, weights):
+            term = xp.take(flat, idx, axis=0).reshape(N, -1, C)
+            term *= w
+            if out is None:
+                out = term
+            else:
+                out += term
+        if fill is not None:
+            out += fill
         return out.astype(dtype, copy=False).reshape(self.out_shape + (C,))
 
     def backward(self, dy: Any) -> Any:
@@ -348,11 +366,12 @@ class AffineSampler:
         N, C = dy.shape[0], dy.shape[-1]
         H, W = self.in_hw
         g = dy.reshape(N, -1, C)
+        weights, indices, _ = self._weights(dy.dtype)
         dx = xp.zeros((N * H * W, C), dtype=dy.dtype)
-        for idx, w in zip(self.idx, self.w):
-            contrib = (g * xp.asarray(w, dtype=dy.dtype)).reshape(-1, C)
+        for idx, w in zip(indices, weights):
+            contrib = (g * w).reshape(-1, C)
             for c in range(C):
-                dx[:, c] += xp.bincount(xp.asarray(idx), weights=contrib[:, c],
+                dx[:, c] += xp.bincount(idx, weights=contrib[:, c],
                                         minlength=N * H * W).astype(dy.dtype)
         return dx.reshape(N, H, W, C)
 

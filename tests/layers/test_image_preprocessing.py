@@ -172,6 +172,20 @@ def test_uint8_images_and_single_images():
     np.testing.assert_allclose(single, L.Resizing(6, 6)(img[None].astype(np.float32))[0])
 
 
+def test_built_image_layers_take_any_picture_size():
+    """Keras's image layers fix no input size: a built layer takes other sizes (not ranks)."""
+    resize, flip = L.Resizing(6, 6), L.RandomFlip()
+    assert resize(X).shape == (2, 6, 6, 3) and resize(X[:, :7, :5]).shape == (2, 6, 6, 3)
+    assert flip(X, training=True).shape == X.shape and flip(X[:, :4]).shape == (2, 4, 17, 3)
+    norm = L.Normalization()
+    norm.adapt(X)
+    assert norm(X[:, :5, :6]).shape == (2, 5, 6, 3)
+    with pytest.raises(ValueError, match="built for"):
+        norm(np.zeros((2, 5, 6, 4), np.float32))
+    with pytest.raises(ValueError, match="expects images"):
+        resize(np.zeros((5, 6), np.float32))
+
+
 def test_errors():
     with pytest.raises(ValueError, match="interpolation"):
         L.Resizing(3, 3, interpolation="gaussian")

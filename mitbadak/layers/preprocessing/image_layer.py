@@ -74,6 +74,11 @@ class ImageLayer(Layer):
                 return super().__call__(inputs[None], training, *args, **kwargs)[0]
         return super().__call__(inputs, training, *args, **kwargs)
 
+    def _check_input_shape(self, shape: Any) -> None:
+        """Any picture size is fine once built (Keras's image layers fix none): only images."""
+        if not isinstance(shape, list):
+            self.check_images(shape)
+
     def to_last(self, x: Any) -> Any:
         return xp.moveaxis(x, 1, -1) if self.data_format == "channels_first" else x
 

@@ -65,6 +65,13 @@ class Normalization(Layer):
             self.add_weight("count", (), "zeros", trainable=False, dtype="int32")
         self._finalize()
 
+    def _check_input_shape(self, shape):
+        """Same rank and the same sizes along the kept axes (others may differ, as in Keras)."""
+        if len(shape) != len(self._broadcast) or any(
+                shape[a] is not None and shape[a] != self._broadcast[a] for a in self._keep):
+            raise ValueError(f"Normalization {self.name!r} was built for inputs of shape "
+                             f"{self.input_shape} (axis={self.axis}); got {tuple(shape)}.")
+
     def _finalize(self):
         """mean and variance as arrays broadcasting against the input."""
         self.mean = xp.asarray(self._broadcastable("mean"), dtype=self.dtype)

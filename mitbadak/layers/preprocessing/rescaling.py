@@ -24,6 +24,9 @@ class Rescaling(Layer):
         super().__init__(**kwargs)
         self.scale, self.offset = scale, offset
 
+    def _check_input_shape(self, shape):
+        pass           # element-wise: any shape, as in Keras
+
     def _value(self, v, ndim):
         a = xp.asarray(v, dtype=self.dtype)
         if a.ndim > 0 and backend.image_data_format() == "channels_first":
