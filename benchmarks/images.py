@@ -21,18 +21,18 @@ def cifar_like(n_train: int, n_val: int, seed: int = 0):
     """((x_train, y_train), (x_val, y_val)): float32 (n, 32, 32, 3) in [0, 1], int64 labels.
 
     Class c's pictures are its 8x8 colour template (fixed, seed 0) blown up to 32x32, shifted
-    by up to 3 pixels, brightened or darkened, under noise."""
-    templates = np.random.default_rng(0).uniform(0, 1, (10, 8, 8, 3))
+    by up to 4 pixels, brightened or darkened, under noise."""
+    templates = np.random.default_rng(0).uniform(0.3, 0.7, (10, 8, 8, 3))
     rng = np.random.default_rng(1000 + seed)
     n = n_train + n_val
     y = rng.integers(0, 10, n)
     big = np.kron(templates, np.ones((1, 4, 4, 1)))                   # (10, 32, 32, 3)
     x = np.empty((n, 32, 32, 3), np.float32)
-    shifts = rng.integers(-3, 4, (n, 2))
+    shifts = rng.integers(-4, 5, (n, 2))
     for i in range(n):
         x[i] = np.roll(big[y[i]], tuple(shifts[i]), axis=(0, 1))
     x *= rng.uniform(0.6, 1.2, (n, 1, 1, 1)).astype(np.float32)
-    x += rng.normal(0, 0.25, x.shape).astype(np.float32)
+    x += rng.normal(0, 0.3, x.shape).astype(np.float32)
     x = np.clip(x, 0, 1).astype(np.float32)
     return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
 
