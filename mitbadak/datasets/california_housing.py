@@ -21,7 +21,8 @@ def _locate(path):
     if folder is not None:
         fpath = folder / "california_housing.npz"
         if not fpath.is_file():
-            raise FileNotFoundError(f"{fpath} is missing: the offline folder {folder} must hold it.")
+            raise FileNotFoundError(f"{fpath} is missing: the offline folder {folder} must "
+                                    f"hold it.")
         if not validate_file(fpath, SHA256):
             raise ValueError(f"{fpath}: its sha256 is not {SHA256}; the file is damaged or not "
                              "Keras's california_housing.npz. Replace it with a fresh copy.")
@@ -32,7 +33,8 @@ def _locate(path):
     try:
         return get_file(path, origin=ORIGIN + "california_housing.npz", file_hash=SHA256)
     except OSError as err:
-        raise unavailable("the California housing data", "california_housing/california_housing.npz",
+        raise unavailable("the California housing data",
+                          "california_housing/california_housing.npz",
                           "california_housing.npz", err) from err
 
 

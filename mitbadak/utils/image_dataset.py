@@ -122,7 +122,8 @@ class ImageLoader:
     def __init__(self, image_size: tuple, color_mode: str, interpolation: str,
                  crop_to_aspect_ratio: bool, pad_to_aspect_ratio: bool, data_format: str):
         self.size, self.color_mode, self.interpolation = image_size, color_mode, interpolation
-        self.crop, self.pad, self.data_format = crop_to_aspect_ratio, pad_to_aspect_ratio, data_format
+        self.crop, self.pad = crop_to_aspect_ratio, pad_to_aspect_ratio
+        self.data_format = data_format
 
     def __call__(self, path: str) -> numpy.ndarray:
         Image = pil()

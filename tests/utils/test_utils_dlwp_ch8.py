@@ -32,7 +32,8 @@ def make_cats_vs_dogs(base: pathlib.Path, counts: dict, seed: int = 0) -> pathli
 
 def chapter8(new_base_dir, size, epochs, tmp_path):
     """Listings 8.6-8.16, image size as a parameter (the book's is 180)."""
-    from mitbadak import keras                                        # was: from tensorflow import keras
+    # The book's imports were: from tensorflow import keras / from tensorflow.keras import ...
+    from mitbadak import keras
     from mitbadak.keras import layers
     from mitbadak.keras.utils import image_dataset_from_directory
 

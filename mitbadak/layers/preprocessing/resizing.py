@@ -33,7 +33,8 @@ class Resizing(ImageLayer):
                              f"pad_to_aspect_ratio can be True.")
         self.height, self.width = int(height), int(width)
         self.interpolation, self.antialias = interpolation, bool(antialias)
-        self.crop_to_aspect_ratio, self.pad_to_aspect_ratio = crop_to_aspect_ratio, pad_to_aspect_ratio
+        self.crop_to_aspect_ratio = crop_to_aspect_ratio
+        self.pad_to_aspect_ratio = pad_to_aspect_ratio
         self.fill_mode, self.fill_value = fill_mode, fill_value
 
     def compute_output_shape(self, input_shape):
