@@ -60,6 +60,10 @@ def _applies(workload, framework):
         return False
     if framework == "torch" and spec.get("text"):
         return False                          # torch_peer has no recurrent models
+    if spec.get("layout") == "cifar" and framework not in ("mitbadak", "keras"):
+        return False
+    if spec["kind"] == "folder" and framework not in ("mitbadak", "keras"):
+        return False
     return True
 
 
@@ -163,6 +167,10 @@ def aggregate(results):
             row["us_per_step"] = row["seconds"] * 1e6
         elif "images_per_s" in row:
             row["images_per_s"] = row["n_images"] / row["seconds"]
+        if "pipeline_images_per_s" in row:
+            row["pipeline_images_per_s"] = statistics.median(
+                r["pipeline_images_per_s"] for r in good)
+            row["fit_images_per_s"] = row["n_train"] / row["seconds"]
         if row.get("first_epoch_s") is not None:
             row["first_epoch_s"] = statistics.median(r["first_epoch_s"] for r in good)
         row["n_runs"] = len(good)
@@ -211,6 +219,10 @@ def format_table(results, header_note=""):
             lo, hi = r["val_acc_range"]
             note += (f", val acc median over seeds {','.join(map(str, r['seeds']))}: "
                      f"min {lo:.4f}, max {hi:.4f}")
+        if ok and r.get("pipeline_images_per_s"):
+            p_, f_ = r["pipeline_images_per_s"], r["fit_images_per_s"]
+            note += (", " if note else "") + (f"pipeline {p_:.0f} img/s = {p_ / f_:.1f}x "
+                                              f"fit's {f_:.1f} img/s")
         if ok and r.get("unit") == "s/epoch" and r.get("timer_includes_validation") is False:
             note += (", " if note else "") + "epoch timer excl. validation?"
         acc = r.get("final_val_acc")

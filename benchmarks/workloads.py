@@ -28,6 +28,9 @@ WORKLOADS = {
                               num_words=500),
     "imdb_simplernn_onehot": dict(kind="fit", layout="imdb_onehot", batch_size=64, epochs=10,
                                   text=True, num_words=200),
+    # Issue 15's image workloads (benchmarks/images.py).
+    "cifar_cnn":         dict(kind="fit", layout="cifar", batch_size=64, epochs=2, cnn=True),
+    "folder_cnn":        dict(kind="folder", batch_size=32, epochs=2),
 }
 
 # Sizes used by a full run and by --quick (subsets are the FIRST n of the 48,000 /
@@ -35,11 +38,12 @@ WORKLOADS = {
 FULL = dict(n_train=None, n_val=None, mlp_epochs=None, cnn_epochs=None,
             text_n_train=20_000, text_n_val=5_000,
             predict_n=None, predict_repeats=3, xor_warmup=100, xor_steps=2000,
-            naive_steps=30, naive_val_batches=20)
+            naive_steps=30, naive_val_batches=20, cifar_n=(10_000, 2_000),
+            folder_n=(320, 64))
 QUICK = dict(n_train=12_000, n_val=3_000, mlp_epochs=2, cnn_epochs=2,
              cnn_n_train=4_000, cnn_n_val=1_000, text_n_train=4_000, text_n_val=1_000,
              predict_n=2_000, predict_repeats=1, xor_warmup=20, xor_steps=300,
-             naive_steps=8, naive_val_batches=4)
+             naive_steps=8, naive_val_batches=4, cifar_n=(2_000, 500), folder_n=(96, 32))
 
 XOR_X = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=np.float32)
 XOR_Y = np.array([[0], [1], [1], [0]], dtype=np.float32)
@@ -82,6 +86,9 @@ def build_model(keras, workload: str):
         layers.append(L.Dense(10, activation="softmax"))
         model = keras.Sequential(layers)
         optimizer = "adam"
+    elif workload == "cifar_cnn":
+        from .images import cifar_model
+        return cifar_model(keras)
     elif workload in ("cnn_b128", "cnn_b32", "cnn_predict"):
         model = keras.Sequential([
             _inp(keras, (28, 28, 1)),

@@ -7,6 +7,7 @@ from . import backend
 from . import activations, constraints, initializers, regularizers
 from . import losses, metrics, optimizers, callbacks
 from . import layers, models, datasets, utils
+from . import preprocessing
 from . import saving
 from .layers import Input
 from .models import Model, Sequential, load_model
@@ -16,5 +17,5 @@ __version__ = "0.1.0"
 from . import keras  # noqa: E402  (the same namespace, importable as mitbadak.keras)
 
 __all__ = ["Sequential", "Model", "Input", "layers", "activations", "initializers", "losses",
-           "metrics", "optimizers", "callbacks", "models", "datasets", "utils", "backend",
-           "regularizers", "constraints", "saving", "load_model", "keras"]
+           "metrics", "optimizers", "callbacks", "models", "datasets", "utils", "preprocessing",
+           "backend", "regularizers", "constraints", "saving", "load_model", "keras"]

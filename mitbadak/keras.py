@@ -19,4 +19,5 @@ for _name in ("activations", "backend", "callbacks", "constraints", "datasets", 
 for _name in ("sequence", "text"):
     _sys.modules[f"{__name__}.preprocessing.{_name}"] = getattr(preprocessing, _name)
 _sys.modules[f"{__name__}.optimizers.schedules"] = optimizers.schedules
+_sys.modules[f"{__name__}.preprocessing.image"] = preprocessing.image
 __path__ = []  # a namespace root: submodules resolve through sys.modules above

@@ -32,7 +32,20 @@ from .embedding import Embedding
 from .masking import Masking
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
 from .wrappers import Bidirectional, TimeDistributed
-from .preprocessing import TextVectorization
 
-__all__ += ["Embedding", "Masking", "Bidirectional", "TimeDistributed", "TextVectorization",
+__all__ += ["Embedding", "Masking", "Bidirectional", "TimeDistributed",
             "RNN", "SimpleRNNCell", "SimpleRNN", "LSTMCell", "LSTM", "GRUCell", "GRU"]
+from .activation_layers import ELU, Identity, LeakyReLU, PReLU, ReLU, Softmax
+from .convolution import (SeparableConv1D, SeparableConv2D, SeparableConvolution1D,
+                          SeparableConvolution2D)
+from .lambda_layer import Lambda
+
+__all__ += ["ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Identity", "SeparableConv1D",
+            "SeparableConv2D", "SeparableConvolution1D", "SeparableConvolution2D", "Lambda"]
+from .preprocessing import (CenterCrop, Normalization, RandomBrightness, RandomContrast,
+                            RandomCrop, RandomFlip, RandomRotation, RandomTranslation,
+                            RandomZoom, Rescaling, Resizing, TextVectorization)
+
+__all__ += ["Rescaling", "Resizing", "CenterCrop", "Normalization", "RandomFlip",
+            "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
+            "RandomBrightness", "RandomCrop", "TextVectorization"]

@@ -406,3 +406,140 @@ class Conv2DTranspose(_Conv):
         config.pop("groups")
         out_pad = None if self.output_padding is None else list(self.output_padding)
         return {**config, "output_padding": out_pad}
+
+
+class _SeparableConv(_Conv):
+    """A depthwise convolution (each channel its own depth_multiplier kernels) followed by a
+    pointwise one (a 1x1 convolution mixing the channels):
+
+        t  = depthwise(x)            # (N·OH·OW, C·dm), as DepthwiseConv2D, no bias
+        y  = f(t · P + b)            # P: the pointwise kernel (1, 1, C·dm, filters) as a matrix
+        dP = tᵀ·dz,  dt = dz·Pᵀ,  then DepthwiseConv2D's backward of dt.
+
+    Weights, in Keras's order: depthwise_kernel (kh, kw, C, dm), pointwise_kernel
+    (1, 1, C·dm, filters), bias (filters,). Far fewer weights than a full convolution.
+    """
+
+    def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
+                 data_format: str | None = None, dilation_rate: Any = 1, depth_multiplier: int = 1,
+                 activation: Any = None, use_bias: bool = True,
+                 depthwise_initializer: Any = "glorot_uniform",
+                 pointwise_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 depthwise_regularizer: Any = None, pointwise_regularizer: Any = None,
+                 bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 depthwise_constraint: Any = None, pointwise_constraint: Any = None,
+                 bias_constraint: Any = None, **kwargs: Any):
+        if kwargs.pop("groups", 1) != 1:      # tf.keras 2.x writes groups=1 into the config
+            raise ValueError(f"{type(self).__name__}: groups must be 1 (a separable "
+                             f"convolution is already one group per channel).")
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, 1,
+                         activation, use_bias, bias_initializer=bias_initializer,
+                         bias_regularizer=bias_regularizer,
+                         activity_regularizer=activity_regularizer,
+                         bias_constraint=bias_constraint, **kwargs)
+        if not isinstance(depth_multiplier, int) or depth_multiplier <= 0:
+            raise ValueError(f"{type(self).__name__} {self.name!r}: depth_multiplier must be a "
+                             f"positive int; got {depth_multiplier!r}")
+        self.depth_multiplier = depth_multiplier
+        set_options(self, depthwise_initializer=depthwise_initializer,
+                    pointwise_initializer=pointwise_initializer,
+                    depthwise_regularizer=depthwise_regularizer,
+                    pointwise_regularizer=pointwise_regularizer,
+                    depthwise_constraint=depthwise_constraint,
+                    pointwise_constraint=pointwise_constraint)
+
+    def build(self, input_shape):
+        check_image_input(self, input_shape, self.rank)
+        C = self._channels(input_shape)
+        if C is None:
+            raise ValueError(f"{type(self).__name__} {self.name!r}: the channel axis must be "
+                             f"known; got input shape {tuple(input_shape)} ({self.data_format}).")
+        dm, one = self.depth_multiplier, (1,) * self.rank
+        self.depthwise_kernel = self.add_weight(
+            "depthwise_kernel", self.kernel_size + (C, dm), self.depthwise_initializer,
+            regularizer=self.depthwise_regularizer, constraint=self.depthwise_constraint)
+        self.pointwise_kernel = self.add_weight(
+            "pointwise_kernel", one + (C * dm, self.filters), self.pointwise_initializer,
+            regularizer=self.pointwise_regularizer, constraint=self.pointwise_constraint)
+        self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer,
+                                     regularizer=self.bias_regularizer,
+                                     constraint=self.bias_constraint) if self.use_bias else None)
+
+    def forward(self, x, training=False):
+        """x (N, H, W, C) -> y (N, OH, OW, filters); channels_first and 1-D as in Conv2D."""
+        x = to_nhwc(x, self.rank, self.data_format)
+        N, H, W, C = x.shape
+        k, s, d, pads, (OH, OW) = self._geom = self._geometry(H, W)
+        x = pad(x, pads)
+        self._padded_shape = x.shape
+        self.cols = im2col(x, k, s, d, (OH, OW), C)                 # (C, M, kh·kw)
+        dm = self.depth_multiplier
+        kd = self.depthwise_kernel.reshape(-1, C, dm).transpose(1, 0, 2)   # (C, kh·kw, dm)
+        # Channel c's m-th map is output channel c·dm + m, as in Keras.
+        self.t = (self.cols @ kd).transpose(1, 0, 2).reshape(N * OH * OW, C * dm)
+        z = self.t @ self.pointwise_kernel.reshape(C * dm, self.filters)
+        if self.use_bias:
+            add_bias(z, self.bias)
+        self.z, self.y = z, activations.apply_overwriting(self.activation, z)
+        return from_nhwc(self.y.reshape(N, OH, OW, self.filters), self.rank, self.data_format)
+
+    def backward(self, dy, skip_activation=False):
+        dy = to_nhwc(dy, self.rank, self.data_format).reshape(self.z.shape)
+        if skip_activation or self.activation is activations.linear:
+            dz = dy
+        else:
+            dz = self.activation.backward(self.z, self.y, dy)
+        if self.use_bias:
+            self.grads["bias"] = dz.sum(axis=0)
+        C, dm = self._padded_shape[-1], self.depth_multiplier
+        pw = self.pointwise_kernel.reshape(C * dm, self.filters)
+        self.grads["pointwise_kernel"] = (self.t.T @ dz).reshape(self.pointwise_kernel.shape)
+        dt = (dz @ pw.T).reshape(-1, C, dm).transpose(1, 0, 2)           # (C, M, dm)
+        dkd = self.cols.swapaxes(-1, -2) @ dt                             # (C, kh·kw, dm)
+        self.grads["depthwise_kernel"] = dkd.transpose(1, 0, 2).reshape(
+            self.depthwise_kernel.shape)
+        if not self.needs_input_grad:
+            return None
+        k, s, d, pads, out = self._geom
+        dx = col2im_matmul(dt.transpose(1, 0, 2).reshape(-1, C * dm),
+                           self.depthwise_kernel.reshape(k + (1, C * dm)),
+                           self._padded_shape, s, d, out, C)
+        return from_nhwc(unpad(dx, pads), self.rank, self.data_format)
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint"):
+            config.pop(key, None)
+        return {**config, "depth_multiplier": self.depth_multiplier,
+                **options_config(self, ("depthwise_initializer", "pointwise_initializer",
+                                        "depthwise_regularizer", "pointwise_regularizer",
+                                        "depthwise_constraint", "pointwise_constraint"))}
+
+
+class SeparableConv2D(_SeparableConv):
+    """Depthwise-separable 2-D convolution (Xception, MobileNet): x (N, H, W, C) ->
+    (N, OH, OW, filters). ``SeparableConv2D(64, 3, padding='same', activation='relu')``."""
+
+    rank = 2
+
+    def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1),
+                 padding: str = "valid", data_format: str | None = None,
+                 dilation_rate: Any = (1, 1), depth_multiplier: int = 1, **kwargs: Any):
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
+                         depth_multiplier, **kwargs)
+
+
+class SeparableConv1D(_SeparableConv):
+    """Depthwise-separable 1-D convolution: x (N, steps, C) -> (N, out_steps, filters)."""
+
+    rank = 1
+
+    def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
+                 data_format: str | None = None, dilation_rate: Any = 1,
+                 depth_multiplier: int = 1, **kwargs: Any):
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
+                         depth_multiplier, **kwargs)
+
+
+SeparableConvolution2D = SeparableConv2D
+SeparableConvolution1D = SeparableConv1D

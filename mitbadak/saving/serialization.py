@@ -333,8 +333,13 @@ def sequential_from_config(config: dict, custom_objects: dict | None = None) -> 
         raise ConfigError(f"A Sequential config must be a JSON object; got "
                           f"{type(config).__name__}.")
     if "layers" not in config and "config" in config:
-        _check_model_class(config)
-        config = config["config"]
+        # A whole model entry: it must name Sequential (and a Keras module).
+        if config.get("class_name") != "Sequential":
+            raise ConfigError(f"Expected a Sequential model config; got class_name "
+                              f"{config.get('class_name')!r}. Use "
+                              f"keras.models.model_from_json / model_from_config for other "
+                              f"models.")
+        return _model_from_entry(config, custom_objects, "Sequential config")
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise ConfigError("The Sequential config has no 'layers' list.")
     name = config.get("name")

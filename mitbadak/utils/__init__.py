@@ -1,5 +1,6 @@
 """keras.utils: to_categorical, set_random_seed, Progbar, normalize, get_file, pad_sequences,
-plot_model."""
+plot_model; the data pipeline: image_dataset_from_directory, text_dataset_from_directory,
+PyDataset/Sequence; pictures: load_img, img_to_array, array_to_img, save_img."""
 from __future__ import annotations
 
 from typing import Any
@@ -76,5 +77,13 @@ def normalize(x: Any, axis: int = -1, order: int = 2) -> Any:
     return x / xp.where(norm == 0, 1, norm)
 
 
+from .dataset import Dataset  # noqa: E402
+from .image_dataset import image_dataset_from_directory  # noqa: E402
+from .image_utils import array_to_img, img_to_array, load_img, save_img  # noqa: E402
+from .py_dataset import PyDataset, Sequence  # noqa: E402
+from .text_dataset import text_dataset_from_directory  # noqa: E402
+
 __all__ = ["to_categorical", "set_random_seed", "normalize", "Progbar", "get_file",
-           "pad_sequences", "plot_model"]
+           "pad_sequences", "plot_model",
+           "image_dataset_from_directory", "text_dataset_from_directory", "Dataset",
+           "PyDataset", "Sequence", "load_img", "img_to_array", "array_to_img", "save_img"]
