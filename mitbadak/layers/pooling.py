@@ -101,6 +101,9 @@ class _Pooling(Layer):
     """Shared by the windowed poolings; ``mode`` is 'max' or 'avg', ``rank`` 1 or 2."""
 
     rank, mode = 2, "max"
+    # Set by models/slicing.py on a max pooling right after a relu'd layer that skips relu's
+    # derivative in its backward: the pooling applies it instead (see backward).
+    relu_below = False
 
     def __init__(self, pool_size: Any = 2, strides: Any = None, padding: str = "valid",
                  data_format: str | None = None, **kwargs: Any):
@@ -141,7 +144,7 @@ class _Pooling(Layer):
         if self.mode == "max" and (ph, pw) == (sh, sw) and x.shape[1] == OH * ph and \
                 x.shape[2] == OW * pw:
             y, self.code = _max_tiles(x, ph, pw)           # windows that tile the input
-            self.cache = None
+            self.cache, self.y = None, y
             return from_nhwc(y, self.rank, self.data_format)
         # Padded cells must never win a max nor count in a mean.
         x = pad(x, pads, -xp.inf if self.mode == "max" else 0.0)
@@ -170,6 +173,10 @@ class _Pooling(Layer):
         one = (1,) * (2 - self.rank)
         (ph, pw), (sh, sw) = one + self.pool_size, one + self.strides
         dy = to_nhwc(dy, self.rank, self.data_format)
+        if self.relu_below:
+            # The layer below is relu'd and skips its derivative, which is 1 at every window's
+            # maximum unless that is 0; so it is applied here, at a quarter of the size.
+            dy = dy * ((self.y if self.cache is None else self.cache[2]) > 0)
         if self.cache is None:
             return from_nhwc(_unpool_tiles(dy, self.code, ph, pw), self.rank, self.data_format)
         x, b, y, pads = self.cache

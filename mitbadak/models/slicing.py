@@ -41,9 +41,10 @@ from typing import Any
 
 import numpy
 
-from .. import backend
+from .. import activations, backend
 from ..backend import xp
 from ..layers.layer import is_builtin, output_bytes
+from ..layers.pooling import _Pooling
 
 # Rows per slice: this many bytes of the widest output of the small-weight layers (~32 images
 # for the notes' CNN; 16 and 64 were slower).
@@ -114,6 +115,17 @@ def _pieces(n: int, rows: int, kind: str) -> list[slice]:
     return [slice(0, middle), slice(middle, n)]
 
 
+def _relu_then_max_pool(below: Any, layer: Any) -> bool:
+    """A max pooling right after a layer with relu (Conv2D(..., activation='relu')): relu's
+    derivative can be applied to the pooling's gradient, a quarter of the size (2x2
+    windows), instead of to the layer's: each window's gradient goes to its maximum, where
+    relu' is 1 unless the maximum is 0. The layer's backward skips it, as it does for the
+    fused softmax + cross-entropy gradient; that saves a pass over the convolution's output."""
+    return (isinstance(layer, _Pooling) and layer.mode == "max"
+            and getattr(below, "activation", None) is activations.relu
+            and "skip_activation" in type(below).backward.__code__.co_varnames)
+
+
 def _copy(layer: Any) -> Any:
     """A shallow copy that shares the weights and keeps its own caches and gradients."""
     twin = object.__new__(type(layer))
@@ -165,6 +177,9 @@ def forward(layers: list, x: Any, rows: int, training: bool = True) -> tuple[Any
 
         def run(i, parts=parts, start=start, stop=stop):
             copies = [_copy(layer) for layer in layers[start:stop]]
+            for below, layer in zip(copies, copies[1:]):
+                if _relu_then_max_pool(below, layer):
+                    layer.relu_below = True
             out = parts[i]
             for layer in copies:
                 out = layer.forward(out, training=training)
@@ -193,10 +208,15 @@ def backward(layers: list, saved: list, dy: Any, rows: int, stop: int) -> None:
 
         def run(i, parts=parts, start=start, copies=copies):
             d = parts[i]
+            above = None
             for j in range(len(copies[i]) - 1, max(stop - start, 0) - 1, -1):
                 layer = copies[i][j]
                 layer.needs_input_grad = start + j > stop
-                d = layer.backward(d)
+                if getattr(above, "relu_below", False):
+                    d = layer.backward(d, skip_activation=True)   # see _relu_then_max_pool
+                else:
+                    d = layer.backward(d)
+                above = layer
             return d
 
         parts = backend.parallel(run, len(cuts))

@@ -105,8 +105,10 @@ def test_plan_slices_the_conv_stack_and_the_big_dense_in_halves():
 
 def test_sliced_training_equals_whole_batch_training(small_slices, threads, monkeypatch):
     x, y = _data()
-    _, _, rows = _train_both(_cnn, x, y, monkeypatch, batch_size=20)
+    sliced, _, rows = _train_both(_cnn, x, y, monkeypatch, batch_size=20)
     assert rows == [5] * 8                        # 2 epochs of one batch, in 4 slices
+    # (the relu'd Conv2D and the MaxPool2D after it: relu's derivative at the pooled size)
+    assert slicing._relu_then_max_pool(*sliced.layers[:2])
 
 
 def test_sliced_training_with_sample_weights_and_a_frozen_first_layer(small_slices, threads,
