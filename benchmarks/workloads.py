@@ -20,6 +20,9 @@ WORKLOADS = {
     "cnn_b128":          dict(kind="fit", layout="image3d", batch_size=128, epochs=2, cnn=True),
     "cnn_b32":           dict(kind="fit", layout="image3d", batch_size=32, epochs=2, cnn=True),
     "cnn_predict":       dict(kind="predict", layout="image3d", batch_size=32, cnn=True),
+    # naive=False: the naive_numpy peer implements only the notes' CNN
+    "cnn_book_b32":      dict(kind="fit", layout="image3d", batch_size=32, epochs=2, cnn=True,
+                              naive=False),
     "xor_step":          dict(kind="step"),
 }
 
@@ -84,6 +87,21 @@ def build_model(keras, workload: str):
             L.Dropout(0.25),
             L.Flatten(),
             L.Dense(1000, activation="relu"),
+            L.Dense(10, activation="softmax"),
+        ])
+        optimizer = "adam"
+    elif workload == "cnn_book_b32":
+        # The learners' own textbook, 혼자 공부하는 머신러닝+딥러닝 8-2 (there on Fashion MNIST,
+        # which has MNIST's shapes): 3x3 convolutions, Dense(100), Dropout(0.4), batch 32.
+        model = keras.Sequential([
+            _inp(keras, (28, 28, 1)),
+            L.Conv2D(32, kernel_size=3, activation="relu", padding="same"),
+            L.MaxPooling2D(2),
+            L.Conv2D(64, kernel_size=(3, 3), activation="relu", padding="same"),
+            L.MaxPooling2D(2),
+            L.Flatten(),
+            L.Dense(100, activation="relu"),
+            L.Dropout(0.4),
             L.Dense(10, activation="softmax"),
         ])
         optimizer = "adam"
