@@ -141,9 +141,9 @@ class _Pooling(Layer):
                                       self.strides, (1,) * self.rank, self.padding)
         pads = tuple(padding_amounts(n, k, s, 1, self.padding)
                      for n, k, s in zip(x.shape[1:3], (ph, pw), (sh, sw)))
-        if self.mode == "max" and (ph, pw) == (sh, sw) and x.shape[1] == OH * ph and \
-                x.shape[2] == OW * pw:
-            y, self.code = _max_tiles(x, ph, pw)           # windows that tile the input
+        if training and self.mode == "max" and (ph, pw) == (sh, sw) and \
+                x.shape[1:3] == (OH * ph, OW * pw):        # windows that tile the input
+            y, self.code = _max_tiles(x, ph, pw)           # (inference needs no codes)
             self.cache, self.y = None, y
             return from_nhwc(y, self.rank, self.data_format)
         # Padded cells must never win a max nor count in a mean.

@@ -183,7 +183,7 @@ def forward(layers: list, x: Any, rows: int, training: bool = True) -> tuple[Any
             out = parts[i]
             for layer in copies:
                 out = layer.forward(out, training=training)
-            return out, copies
+            return out, copies if training else None       # (their caches can go now)
 
         if kind == "random" or threads == 1:     # draws in the order of the rows
             done = [run(i) for i in range(len(cuts))]

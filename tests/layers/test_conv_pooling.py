@@ -74,15 +74,17 @@ def test_max_pool_gradient_goes_to_the_first_maximum_of_a_tie():
                                   [[1, 0], [0, 0]])
 
 
+@pytest.mark.parametrize("training", [True, False])
 @pytest.mark.parametrize("pool", [(2, 2), (3, 3), (1, 2), (2, 3)])
-def test_max_pool_tiles_send_each_gradient_to_the_first_maximum(pool, rng):
-    # Windows that tile the input (every CNN's 2x2) keep a code of each window's first
-    # maximum instead of the input; with many ties (ReLU zeros, rounded values) the gradient
-    # must land where a row-major loop over the window puts it.
+def test_max_pool_tiles_send_each_gradient_to_the_first_maximum(pool, training, rng):
+    # Windows that tile the input (every CNN's 2x2) keep, in training, a code of each
+    # window's first maximum instead of the input; with many ties (ReLU zeros, rounded
+    # values) the gradient must land where a row-major loop over the window puts it.
     ph, pw = pool
     x = np.maximum(rng.normal(size=(3, 3 * ph, 4 * pw, 2)), 0).round(1)
     layer = MaxPooling2D(pool, dtype="float64")
-    y = layer(x)
+    layer(x[:1])                                           # builds it
+    y = layer.forward(x, training=training)
     dy = rng.normal(size=y.shape)
     expected = np.zeros_like(x)
     for n, p, q, c in np.ndindex(*y.shape):
