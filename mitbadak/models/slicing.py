@@ -135,25 +135,24 @@ def _copy(layer: Any) -> Any:
 
 
 def _sum(parts: list) -> Any:
-    """parts[0] + parts[1] + ... in that order, into a new array; a big one (the Dense's
-    12.5 MB kernel gradient) in blocks on the step's threads."""
-    total = xp.empty_like(parts[0])
-    flat = [total.reshape(-1)] + [xp.ravel(p) for p in parts]
-    n = 8 if total.size >= 1 << 16 else 1
-    size = -(-total.size // n)
+    """parts[0] + parts[1] + ... in that order. Added into parts[0] (a piece's own gradient,
+    made by its backward, not read again) unless it shares memory with another part; a big
+    sum (the Dense's 12.5 MB kernel gradient) in blocks on the step's threads."""
+    first = parts[0]
+    if any(xp.may_share_memory(first, p) for p in parts[1:]) or not first.flags.c_contiguous:
+        first = first.copy()
+    flat = [first.reshape(-1)] + [xp.ravel(p) for p in parts[1:]]
+    n = 8 if first.size >= 1 << 16 else 1
+    size = -(-first.size // n)
 
     def add(i):
         block = slice(i * size, (i + 1) * size)
-        out, first, *rest = (a[block] for a in flat)
-        if rest:
-            xp.add(first, rest[0], out=out)
-        else:
-            out[...] = first
-        for g in rest[1:]:
-            out += g
+        total = flat[0][block]
+        for g in flat[1:]:
+            total += g[block]
 
     backend.parallel(add, n)
-    return total
+    return first
 
 
 def _recut(parts: list, cuts: list, new_cuts: list) -> list:
