@@ -86,8 +86,9 @@ def _import_framework(framework):
         import mitbadak
         from mitbadak import keras as km
         versions["mitbadak"] = getattr(mitbadak, "__version__", "?")
-        versions["mitbadak_blas_threads"] = os.environ.get("MITBADAK_BLAS_THREADS") or str(
-            getattr(getattr(mitbadak, "backend", None), "_BLAS_THREADS", "?"))
+        versions["mitbadak_threads"] = (os.environ.get("MITBADAK_THREADS")
+                                        or os.environ.get("MITBADAK_BLAS_THREADS")
+                                        or str(getattr(mitbadak.backend, "_THREADS", "?")))
     elif framework == "torch":
         import torch
         versions["torch"] = torch.__version__
@@ -98,7 +99,9 @@ def _import_framework(framework):
         raise ValueError(framework)
     try:
         from threadpoolctl import threadpool_info
-        versions["blas"] = [f"{d.get('internal_api')} {d.get('version')} threads={d.get('num_threads')}"
+        # the kernels OpenBLAS runs (its 'architecture'), which decide its speed
+        versions["blas"] = [f"{d.get('internal_api')} {d.get('version')} "
+                            f"{d.get('architecture')} kernels, threads={d.get('num_threads')}"
                             for d in threadpool_info() if d.get("user_api") == "blas"]
     except Exception:
         pass

@@ -56,7 +56,7 @@ def _available(framework):
 
 def _applies(workload, framework):
     spec = WORKLOADS[workload]
-    if framework in CNN_ONLY and not spec.get("cnn"):
+    if framework in CNN_ONLY and not (spec.get("cnn") and spec.get("naive", True)):
         return False
     if framework == "torch" and spec.get("text"):
         return False                          # torch_peer has no recurrent models
@@ -76,8 +76,24 @@ def _child_env(threads):
         for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                   "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
             env[v] = str(threads)
-        env["MITBADAK_BLAS_THREADS"] = str(threads)  # else mitbadak's 'auto' policy decides per fit
+        env["MITBADAK_THREADS"] = str(threads)  # else mitbadak's 'auto' policy decides per fit
     return env
+
+
+def cpu_model():
+    """The processor's model name, as lscpu shows it (its 'Model name')."""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name:"):
+                return line.split(":", 1)[1].strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _load():
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
 
 def run_one(workload, framework, args, seed=None):
@@ -327,7 +343,9 @@ def main(argv=None):
 
     meta = dict(argv=sys.argv[1:] if argv is None else list(argv),
                 started=_dt.datetime.now().isoformat(timespec="seconds"),
-                host=platform.node(), cpu_count=os.cpu_count(), python=platform.python_version(),
+                host=platform.node(), cpu_count=os.cpu_count(), cpu_model=cpu_model(),
+                openblas_coretype=os.environ.get("OPENBLAS_CORETYPE"), load_start=_load(),
+                python=platform.python_version(),
                 quick=args.quick, threads=args.threads or "framework defaults", repeat=args.repeat,
                 epochs=args.epochs, seed=args.seed, seeds=args.seeds, notes=notes,
                 keras_python=KERAS_PYTHON)
@@ -358,6 +376,7 @@ def main(argv=None):
         if args.json:
             _write_json(args.json, meta, results)
     meta["total_s"] = time.perf_counter() - t_all
+    meta["load_end"] = _load()
 
     tuner_results = []
     for i, w in enumerate(tuner_workloads, 1):
@@ -373,7 +392,7 @@ def main(argv=None):
     meta["total_s"] = time.perf_counter() - t_all
 
     versions = {}
-    for r in results:
+    for r in sorted(results, key=lambda r: r.get("framework") != "mitbadak"):  # its BLAS first
         for k, v in (r.get("versions") or {}).items():
             versions.setdefault(k, v)
     meta["versions"] = versions
@@ -383,8 +402,15 @@ def main(argv=None):
     ver = ", ".join(f"{k} {v}" for k, v in versions.items() if k != "blas")
     head = (f"# {'QUICK ' if args.quick else ''}run {meta['started']}, {os.cpu_count()} CPUs, "
             f"threads: {meta['threads']}; {ver}")
+    blas = "; ".join(versions.get("blas") or ["not reported (threadpoolctl missing)"])
+    forced = meta["openblas_coretype"]
+    machine = (f"# CPU: {meta['cpu_model']}, {os.cpu_count()} CPUs; NumPy's BLAS: {blas}"
+               + (f" (OPENBLAS_CORETYPE={forced} set in the environment)" if forced else "")
+               + f"; load average {meta['load_start']:.2f} at the start, "
+                 f"{meta['load_end']:.2f} at the end")
     print()
     print(head)
+    print(machine)
     if results:
         print(format_table(results))
     if tuner_results:

@@ -65,6 +65,15 @@ def build_model(workload: str):
             _dense(1000, 10),
         )
         make_opt = None
+    elif workload == "cnn_book_b32":
+        model = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding="same"), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding="same"), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(),
+            _dense(64 * 7 * 7, 100), nn.ReLU(), nn.Dropout(0.4),
+            _dense(100, 10),
+        )
+        make_opt = None
     else:
         raise KeyError(workload)
     _keras_init(model)

@@ -20,6 +20,9 @@ WORKLOADS = {
     "cnn_b128":          dict(kind="fit", layout="image3d", batch_size=128, epochs=2, cnn=True),
     "cnn_b32":           dict(kind="fit", layout="image3d", batch_size=32, epochs=2, cnn=True),
     "cnn_predict":       dict(kind="predict", layout="image3d", batch_size=32, cnn=True),
+    # naive=False: the naive_numpy peer implements only the notes' CNN
+    "cnn_book_b32":      dict(kind="fit", layout="image3d", batch_size=32, epochs=2, cnn=True,
+                              naive=False),
     "xor_step":          dict(kind="step"),
     # 혼공머신 9-2/9-3 on IMDB-shaped reviews (benchmarks/text_data.py): batch 64, RMSprop 1e-4
     "imdb_lstm":         dict(kind="fit", layout="imdb", batch_size=64, epochs=10, text=True,
@@ -109,6 +112,21 @@ def build_model(keras, workload: str):
     elif workload == "imdb_simplernn_onehot":             # 혼공머신 9-2, one-hot input
         model = keras.Sequential([_inp(keras, (100, 200)), L.SimpleRNN(8),
                                   L.Dense(1, activation="sigmoid")])
+    elif workload == "cnn_book_b32":
+        # The learners' own textbook, 혼자 공부하는 머신러닝+딥러닝 8-2 (there on Fashion MNIST,
+        # which has MNIST's shapes): 3x3 convolutions, Dense(100), Dropout(0.4), batch 32.
+        model = keras.Sequential([
+            _inp(keras, (28, 28, 1)),
+            L.Conv2D(32, kernel_size=3, activation="relu", padding="same"),
+            L.MaxPooling2D(2),
+            L.Conv2D(64, kernel_size=(3, 3), activation="relu", padding="same"),
+            L.MaxPooling2D(2),
+            L.Flatten(),
+            L.Dense(100, activation="relu"),
+            L.Dropout(0.4),
+            L.Dense(10, activation="softmax"),
+        ])
+        optimizer = "adam"
     else:
         raise KeyError(workload)
     if workload.startswith("imdb_"):

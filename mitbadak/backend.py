@@ -6,6 +6,7 @@ This module also owns the library's random generator and the automatic-name coun
 """
 from __future__ import annotations
 
+import os
 import random as _pyrandom
 import re
 from collections import defaultdict
@@ -186,39 +187,165 @@ def clear_session() -> None:
     _name_counts.clear()
 
 
-# ---------------------------------------------------------------- BLAS threads
-_BLAS_THREADS: Any = "auto"
+# ---------------------------------------------------------------- threads
+_THREADS: Any = "auto"
 _controller = None
+_setting = None          # the _ThreadSetting of the fit/evaluate/predict running now
+_step_threads = 1        # threads `parallel` uses now
 
 
-def set_blas_threads(n: Any) -> None:
-    """Threads for matrix products inside fit/evaluate/predict: an int, None (leave BLAS as
-    it is), or 'auto' (default; env MITBADAK_BLAS_THREADS overrides): one thread when each
-    step's products are small. BLAS threads spin-wait, so small products get several times
-    slower with 2 threads whenever another process holds a core. Needs threadpoolctl."""
-    global _BLAS_THREADS
+def set_threads(n: Any) -> None:
+    """How many cores fit/evaluate/predict may use: an int, None (leave BLAS as it is and
+    use no threads of our own), or 'auto' (default; env MITBADAK_THREADS overrides).
+
+    A CNN's first layers then run on that many threads of mitbadak's own, as do the
+    optimizer's updates (models/slicing.py calls `step_threads`), and BLAS gets one thread.
+    Other models leave the cores to BLAS: 'auto' gives it one thread when each step's
+    products are small or the machine is already busy (BLAS threads spin-wait, so small
+    products get several times slower whenever another process holds a core), all of them
+    otherwise. Limiting BLAS needs threadpoolctl."""
+    global _THREADS
     if not (n is None or n == "auto" or (isinstance(n, int) and n > 0)):
-        raise ValueError(f"set_blas_threads: expected a positive int, None or 'auto'; got {n!r}")
-    _BLAS_THREADS = n
+        raise ValueError(f"set_threads: expected a positive int, None or 'auto'; got {n!r}")
+    _THREADS = n
+
+
+set_blas_threads = set_threads          # its earlier name
 
 
 def blas_limit(macs_per_step: float = 0.0):
-    """A context manager applying the BLAS thread setting (a no-op without threadpoolctl)."""
-    import contextlib
-    import os
-    global _controller
-    n = os.environ.get("MITBADAK_BLAS_THREADS") or _BLAS_THREADS
+    """A context manager applying the thread setting inside fit/evaluate/predict
+    (macs_per_step: multiply-adds of each step's largest matrix product). Our own threads
+    wait without spinning, and take the next piece of work as they come free, so they are
+    used on a busy machine too (there they just gain less)."""
+    n = os.environ.get("MITBADAK_THREADS") or os.environ.get("MITBADAK_BLAS_THREADS") \
+        or _THREADS
+    cores = os.cpu_count() or 1
+    own = 1
     if n == "auto":
-        # One thread for small products, or when other processes already keep the cores busy
-        # (spinning BLAS threads then wait for each other); all threads otherwise.
-        busy = hasattr(os, "getloadavg") and os.getloadavg()[0] >= (os.cpu_count() or 1)
-        n = 1 if (macs_per_step < 2e7 or busy) else None
-    if n is None or xp is not numpy:
-        return contextlib.nullcontext()
-    try:
-        if _controller is None:
+        small = macs_per_step < 2e7
+        own = 1 if small or xp is not numpy else min(cores, 2)
+        # One BLAS thread for small products, or when other processes already keep the
+        # cores busy (spinning BLAS threads then wait for each other); all threads otherwise.
+        busy = hasattr(os, "getloadavg") and os.getloadavg()[0] >= cores
+        n = 1 if (small or busy) else None
+    elif n is not None:
+        n = own = int(n)
+    return _ThreadSetting(own if xp is numpy else 1, n)
+
+
+class _ThreadSetting:
+    """For a with-block: the BLAS limit, and how many threads of our own `step_threads` may
+    hand out; both put back at the end."""
+
+    def __init__(self, own: int, blas: Any):
+        self.own, self.blas, self.limits = own, blas, []
+
+    def __enter__(self):
+        global _setting, _step_threads
+        self.saved = _setting, _step_threads
+        _setting, _step_threads = self, 1
+        if self.blas is not None:
+            self._limit_blas(int(self.blas))
+        return self
+
+    def _limit_blas(self, n: int) -> None:
+        controller = blas_controller()
+        if controller is not None:
+            limit = controller.limit(limits=n, user_api="blas")
+            self.limits.append(limit)
+
+    def __exit__(self, *exc):
+        global _setting, _step_threads
+        _setting, _step_threads = self.saved
+        while self.limits:
+            self.limits.pop().__exit__(*exc)
+
+
+def step_threads() -> int:
+    """The threads a step's independent pieces may run on (1 outside fit/evaluate/predict).
+    The first call inside one of them gives BLAS's cores to mitbadak's own threads: BLAS
+    gets one thread until it ends, since its threads spin-wait for ~0.1 s after every call
+    and would take a core from ours (measured: a two-thread pass after a two-thread BLAS
+    product took 48 ms instead of 31)."""
+    global _step_threads
+    s = _setting
+    if s is not None and s.own > 1 and _step_threads == 1:
+        s._limit_blas(1)
+        _step_threads = s.own
+    return _step_threads
+
+
+def blas_controller() -> Any:
+    """threadpoolctl's controller of the loaded BLAS libraries (None without threadpoolctl
+    or on CuPy)."""
+    global _controller
+    if xp is not numpy:
+        return None
+    if _controller is None:
+        try:
             from threadpoolctl import ThreadpoolController
-            _controller = ThreadpoolController()
-        return _controller.limit(limits=int(n), user_api="blas")
-    except ImportError:
-        return contextlib.nullcontext()
+        except ImportError:
+            return None
+        _controller = ThreadpoolController()
+    return _controller
+
+
+class _Worker:
+    """A helper thread that runs the jobs `parallel` hands it."""
+
+    def __init__(self):
+        import queue
+        import threading
+        self.jobs: Any = queue.SimpleQueue()
+        threading.Thread(target=self._loop, name="mitbadak-worker", daemon=True).start()
+
+    def _loop(self):
+        while True:
+            job, done = self.jobs.get()
+            try:
+                job()
+            finally:
+                done.set()
+
+
+_workers: list = []
+if hasattr(os, "register_at_fork"):      # a forked child has none of the parent's threads
+    os.register_at_fork(after_in_child=_workers.clear)
+
+
+def parallel(fn: Any, n: int) -> list:
+    """[fn(0), ..., fn(n − 1)] on `_step_threads` threads (this one and helpers), each
+    taking the next i as it comes free, so a thread that another process slows down takes
+    fewer. fn(i) must depend on i alone, never on which thread runs it: then the results,
+    returned in order, are the same for any number of threads. NumPy releases the GIL in
+    its loops and in BLAS, so the threads really run at the same time."""
+    threads = min(_step_threads, n)
+    if threads <= 1:
+        return [fn(i) for i in range(n)]
+    import itertools
+    import threading
+    results: list = [None] * n
+    errors: list = []
+    counter = itertools.count()          # next() on it is atomic under the GIL
+
+    def work():
+        try:
+            i = next(counter)
+            while i < n:
+                results[i] = fn(i)
+                i = next(counter)
+        except BaseException as e:       # raised again in the calling thread
+            errors.append(e)
+
+    while len(_workers) < threads - 1:
+        _workers.append(_Worker())
+    done = [threading.Event() for _ in range(threads - 1)]
+    for worker, event in zip(_workers, done):
+        worker.jobs.put((work, event))
+    work()
+    for event in done:
+        event.wait()
+    if errors:
+        raise errors[0]
+    return results

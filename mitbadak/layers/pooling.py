@@ -14,7 +14,10 @@ windows tile the image (2x2, stride 2) this equals ``x.reshape(N, H//2, 2, W//2,
 
 Max-pooling backward sends each window's gradient to its maximum. When several values tie for
 the maximum, exactly one gets it: the first in row-major window order (top row first, then
-left to right), as TensorFlow does; so the result is deterministic.
+left to right), as TensorFlow does; so the result is deterministic. When the windows tile the
+input (max pooling 2x2 with stride 2 on an even size, every CNN's case), the forward pass
+keeps, for each window, the number of the cell holding that maximum (`_max_tiles`), and the
+backward pass puts each gradient there.
 """
 from __future__ import annotations
 
@@ -66,10 +69,41 @@ def _unpool_axis(dy: Any, a: Any, y: Any, axis: int, k: int, s: int, mode: str) 
     return da
 
 
+def _max_tiles(x: Any, ph: int, pw: int) -> tuple[Any, Any]:
+    """Max pooling when ph x pw windows tile x (N, H, W, C) (strides = window, no padding):
+    y (N, H/ph, W/pw, C), and code (same shape, uint8): which cell of its window, i·pw + j,
+    holds the first maximum. The backward then reads only the codes (1 byte per window), not
+    x and the per-row maxima (8 bytes per cell, mostly fetched from memory again): the notes'
+    CNN's step (one thread) 59.9 -> 58.0 ms at batch 128, the book's 12.7 -> 12.2 at 32."""
+    N, H, W, C = x.shape
+    v = x.reshape(N, H // ph, ph, W // pw, pw, C)
+    y = v[:, :, 0, :, 0].copy()
+    code = xp.zeros(y.shape, dtype=xp.uint8)
+    for k in range(1, ph * pw):                 # row-major: a tie keeps the earlier cell
+        cell = v[:, :, k // pw, :, k % pw]
+        # code ← k where this cell beats the max so far; code < k before, so a maximum
+        # does it (a masked assignment is ~50x slower on random masks).
+        xp.maximum(code, (cell > y) * xp.uint8(k), out=code)
+        xp.maximum(y, cell, out=y)
+    return y, code
+
+
+def _unpool_tiles(dy: Any, code: Any, ph: int, pw: int) -> Any:
+    """The backward of `_max_tiles`: each window's dy to the cell its code names."""
+    N, OH, OW, C = dy.shape
+    dx = xp.empty((N, OH, ph, OW, pw, C), dtype=dy.dtype)
+    for k in range(ph * pw):
+        xp.multiply(dy, code == k, out=dx[:, :, k // pw, :, k % pw])
+    return dx.reshape(N, OH * ph, OW * pw, C)
+
+
 class _Pooling(Layer):
     """Shared by the windowed poolings; ``mode`` is 'max' or 'avg', ``rank`` 1 or 2."""
 
     rank, mode = 2, "max"
+    # Set by models/slicing.py on a max pooling right after a relu'd layer that skips relu's
+    # derivative in its backward: the pooling applies it instead (see backward).
+    relu_below = False
 
     def __init__(self, pool_size: Any = 2, strides: Any = None, padding: str = "valid",
                  data_format: str | None = None, **kwargs: Any):
@@ -107,6 +141,11 @@ class _Pooling(Layer):
                                       self.strides, (1,) * self.rank, self.padding)
         pads = tuple(padding_amounts(n, k, s, 1, self.padding)
                      for n, k, s in zip(x.shape[1:3], (ph, pw), (sh, sw)))
+        if training and self.mode == "max" and (ph, pw) == (sh, sw) and \
+                x.shape[1:3] == (OH * ph, OW * pw):        # windows that tile the input
+            y, self.code = _max_tiles(x, ph, pw)           # (inference needs no codes)
+            self.cache, self.y = None, y
+            return from_nhwc(y, self.rank, self.data_format)
         # Padded cells must never win a max nor count in a mean.
         x = pad(x, pads, -xp.inf if self.mode == "max" else 0.0)
         b = _pool_axis(x, 2, pw, sw, OW, self.mode)                     # along the width
@@ -133,8 +172,14 @@ class _Pooling(Layer):
         """Max: dy goes to each window's (first) maximum; avg: dy / count to every cell."""
         one = (1,) * (2 - self.rank)
         (ph, pw), (sh, sw) = one + self.pool_size, one + self.strides
-        x, b, y, pads = self.cache
         dy = to_nhwc(dy, self.rank, self.data_format)
+        if self.relu_below:
+            # The layer below is relu'd and skips its derivative, which is 1 at every window's
+            # maximum unless that is 0; so it is applied here, at a quarter of the size.
+            dy = dy * ((self.y if self.cache is None else self.cache[2]) > 0)
+        if self.cache is None:
+            return from_nhwc(_unpool_tiles(dy, self.code, ph, pw), self.rank, self.data_format)
+        x, b, y, pads = self.cache
         if self.mode == "avg":
             dy = dy / self.count
         db = _unpool_axis(dy, b, y, 1, ph, sh, self.mode)               # the height first

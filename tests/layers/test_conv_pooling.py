@@ -74,6 +74,27 @@ def test_max_pool_gradient_goes_to_the_first_maximum_of_a_tie():
                                   [[1, 0], [0, 0]])
 
 
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("pool", [(2, 2), (3, 3), (1, 2), (2, 3)])
+def test_max_pool_tiles_send_each_gradient_to_the_first_maximum(pool, training, rng):
+    # Windows that tile the input (every CNN's 2x2) keep, in training, a code of each
+    # window's first maximum instead of the input; with many ties (ReLU zeros, rounded
+    # values) the gradient must land where a row-major loop over the window puts it.
+    ph, pw = pool
+    x = np.maximum(rng.normal(size=(3, 3 * ph, 4 * pw, 2)), 0).round(1)
+    layer = MaxPooling2D(pool, dtype="float64")
+    layer(x[:1])                                           # builds it
+    y = layer.forward(x, training=training)
+    dy = rng.normal(size=y.shape)
+    expected = np.zeros_like(x)
+    for n, p, q, c in np.ndindex(*y.shape):
+        window = x[n, p * ph:(p + 1) * ph, q * pw:(q + 1) * pw, c]
+        assert y[n, p, q, c] == window.max()
+        i, j = divmod(int(np.argmax(window)), pw)          # argmax: the first in row-major
+        expected[n, p * ph + i, q * pw + j, c] = dy[n, p, q, c]
+    np.testing.assert_array_equal(layer.backward(dy), expected)
+
+
 def test_max_pool_overlapping_windows_accumulate():
     # 3-wide windows with stride 1 over [0, 9, 0, 0]: 9 is the max of both windows.
     x = np.array([0.0, 9.0, 0.0, 0.0]).reshape(1, 1, 4, 1)
