@@ -217,7 +217,8 @@ def test_fit_and_evaluate_print_tf_keras_lines(variant, trained, transcripts):
 
 # ================================================================ DLwP ch. 7, as written
 def _book_data(num_samples=64, vocabulary_size=200, num_tags=20, num_departments=4):
-    """Listing 7.10's random data (smaller sizes)."""
+    """Listing 7.10's random data (smaller sizes; a seeded generator in place of np.random's
+    global one, so the test does not touch global state: rng.integers = np.random.randint)."""
     rng = np.random.default_rng(7)
     title_data = rng.integers(0, 2, size=(num_samples, vocabulary_size))
     text_body_data = rng.integers(0, 2, size=(num_samples, vocabulary_size))
@@ -403,3 +404,42 @@ def test_callbacks_work_unchanged_on_a_functional_model(tmp_path):
     assert [l.name for l in best.layers] == [l.name for l in model.layers]
     for a, b in zip(as_list(best.predict(x, verbose=0)), as_list(model.predict(x, verbose=0))):
         assert a.shape == b.shape
+
+
+def _cnn_layers():
+    return [layers.Conv2D(6, 3, activation="relu", padding="same"), layers.MaxPooling2D(2),
+            layers.Conv2D(8, 3, activation="relu"), layers.Flatten(), layers.Dropout(0.3),
+            layers.Dense(5, activation="softmax")]
+
+
+def test_functional_cnn_trains_as_its_sequential_twin():
+    """The same CNN as a Sequential and as keras.Model(inputs, outputs), same weights and seed:
+    fit (fused softmax gradient, sliced first layers, dropout), evaluate and predict (batched
+    inference) give the same numbers; one walk serves both."""
+    rng = np.random.default_rng(12)
+    x = rng.random((200, 12, 12, 1)).astype("float32")
+    y = rng.integers(0, 5, 200)
+    seq = keras.Sequential([keras.Input((12, 12, 1))] + _cnn_layers())
+    inputs = keras.Input((12, 12, 1))
+    h = inputs
+    for layer in _cnn_layers():
+        h = layer(h)
+    fun = keras.Model(inputs, h)
+    fun.set_weights(seq.get_weights())
+    runs = []
+    for model in (seq, fun):
+        keras.utils.set_random_seed(5)
+        model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        history = model.fit(x, y, epochs=2, batch_size=32, validation_split=0.2,
+                            shuffle=False, verbose=0)
+        runs.append((history.history, model.evaluate(x, y, batch_size=16, verbose=0),
+                     model.predict(x, batch_size=8, verbose=0), model.get_weights()))
+    assert list(runs[0][0]) == list(runs[1][0])
+    for key in runs[0][0]:
+        np.testing.assert_allclose(runs[0][0][key], runs[1][0][key], **TOL, err_msg=key)
+    np.testing.assert_allclose(runs[0][1], runs[1][1], **TOL)
+    np.testing.assert_allclose(runs[0][2], runs[1][2], **TOL)
+    for u, v in zip(runs[0][3], runs[1][3]):
+        np.testing.assert_allclose(u, v, **TOL)
+    np.testing.assert_allclose(runs[1][2], fun(x), rtol=1e-5, atol=1e-6)   # one pass of all
