@@ -14,13 +14,13 @@ from mitbadak import backend, keras
 from mitbadak.keras import layers
 from mitbadak.lab import gradient_check
 
-from models_helpers import (FIXTURES, OUTPUTS, STEMS, TOL, assert_predicts,
+from models_helpers import (BUILDERS, FIXTURES, OUTPUTS, STEMS, TOL, assert_predicts,
                             binary_crossentropy, build_nested, build_resnet, build_shared,
                             build_ticket, categorical_crossentropy, fixture_weights,
                             fixture_x, load_json, mse, numerical_weight_gradients,
                             trainer_gradients)
 
-RNG = np.random.default_rng(11)
+INPUT_NAMES = ("title", "text_body", "tags")
 
 
 @pytest.fixture
@@ -301,9 +301,6 @@ def test_ticket_model_layer_inputs_and_outputs(facts):
     assert model.get_layer("department").output_shape == (None, 4)
 
 
-INPUT_NAMES = ("title", "text_body", "tags")
-
-
 def test_input_layer_input_is_not_an_error():
     """Keras 3: InputLayer.input is [] (k3_ticket_facts.json); tf_keras: the tensor itself.
     Either way a learner reading model.layers[0].input gets no raw IndexError."""
@@ -345,7 +342,7 @@ def test_dict_outputs(facts):
     assert type(model.output).__name__ == facts["dict outputs: type(model.output)"]
     assert [l.name for l in model.layers][3:] == \
         ["concatenate", "dense", "department", "priority"] == facts["dict outputs: layers"][3:]
-    listed = build_ticket()                     # its layers: dense_1, priority_1, ...
+    listed = build_ticket()          # layers: inputs, concatenate_1, dense_1, priority, department
     listed.set_weights(fixture_weights("ticket"))
     for mine, theirs in zip(model.layers[4:], [listed.layers[4], listed.layers[6],
                                                 listed.layers[5]]):
@@ -393,7 +390,6 @@ def test_shared_layer_has_a_node_per_call_and_one_set_of_weights():
 @pytest.mark.parametrize("stem, params", [("ticket", 1573), ("resnet", 2789), ("nested", 213),
                                           ("shared", 73), ("merge", 0)])
 def test_parameter_counts_and_weight_order_match_keras(stem, params):
-    from models_helpers import BUILDERS
     model = BUILDERS[stem]()
     assert model.count_params() == params
     assert [w.shape for w in model.get_weights()] == [w.shape for w in fixture_weights(stem)]
@@ -401,7 +397,6 @@ def test_parameter_counts_and_weight_order_match_keras(stem, params):
 
 def test_layer_order_of_the_fixture_models_matches_keras():
     """model.layers in Keras's order (by depth from the inputs): the configs Keras wrote."""
-    from models_helpers import BUILDERS
     for stem in STEMS:
         want = [l["config"]["name"] for l in load_json(f"k3_{stem}_config.json")["layers"]]
         backend.clear_session()
@@ -410,7 +405,6 @@ def test_layer_order_of_the_fixture_models_matches_keras():
 
 
 def test_output_names_of_the_fixture_models():
-    from models_helpers import BUILDERS
     for stem in STEMS:
         backend.clear_session()                 # fresh auto-names, as in the fixture script
         assert BUILDERS[stem]().output_names == OUTPUTS[stem], stem
