@@ -255,10 +255,8 @@ def format_table(results, header_note=""):
               for i, c in enumerate(cols)]
     line = lambda cells: "| " + " | ".join(c.ljust(widths[i]) for i, c in enumerate(cells)) + " |"
     out = [line(cols), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    prev = None
     for row in rows:
         out.append(line(row))
-        prev = row[0]
     legend = LEGEND
     if header_note:
         legend = header_note + "\n" + legend

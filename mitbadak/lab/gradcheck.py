@@ -134,6 +134,18 @@ def gradient_check(model_or_layer: Any, x: Any, y: Any = None, loss: Any = None,
     dtype = backend.standardize_dtype(dtype)
     if eps is None:
         eps = 1e-6 if dtype == "float64" else 1e-3
+    previous = backend.floatx()
+    # Layers a subclassed model creates inside call() (layers.add(...)) take floatx.
+    backend.set_floatx(dtype)
+    try:
+        return _check(model_or_layer, x, y, loss, eps, dtype, tol, training, max_entries, seed,
+                      check_input, verbose)
+    finally:
+        backend.set_floatx(previous)
+
+
+def _check(model_or_layer, x, y, loss, eps, dtype, tol, training, max_entries, seed,
+           check_input, verbose) -> GradientCheckResult:
     subject = copy.deepcopy(model_or_layer)
     layers, is_model = _layers_of(subject)
     multi_input = isinstance(x, (list, tuple, dict))

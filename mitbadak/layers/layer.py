@@ -72,6 +72,10 @@ class Layer:
     supports_masking = False
     # Integer inputs (token ids) are cast to the layer's float dtype unless this is True.
     keeps_integer_inputs = False
+    # What training=None means when the layer (or a model holding it) is called on data
+    # without training=: Keras uses the default of the layer's call() (True for the
+    # augmentation layers, False for Dropout). A model passes None on to its layers.
+    training_default: Any = False
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype: Any = None,
                  **kwargs: Any):
@@ -248,6 +252,7 @@ class Layer:
         return self._eager_call(inputs, training, mask)
 
     def _eager_call(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
+        training = self.training_default if training is None else bool(training)
         inputs = self.prepare_inputs(inputs)
         shape = ([(None,) + tuple(a.shape[1:]) for a in inputs] if isinstance(inputs, list)
                  else (None,) + tuple(inputs.shape[1:]))
@@ -257,8 +262,8 @@ class Layer:
         else:
             self._maybe_build(shape)
         if mask is not None and takes_mask(self):
-            return self.forward(inputs, training=bool(training), mask=mask)
-        return self.forward(inputs, training=bool(training))
+            return self.forward(inputs, training=training, mask=mask)
+        return self.forward(inputs, training=training)
 
     def prepare_inputs(self, inputs: Any) -> Any:
         """Arrays of the layer's dtype: one, or a list for a list of inputs."""
@@ -320,6 +325,8 @@ class Layer:
         node = self._inbound_nodes[0]
         tensors = getattr(node, attribute)
         if attribute == "input_tensors":
+            if not tensors:            # an InputLayer: its input is its tensor (tf.keras 2.x)
+                return node.output_tensors[0]
             return tensors if node.list_input else tensors[0]
         return tensors if len(tensors) > 1 else tensors[0]
 
@@ -387,6 +394,17 @@ def shape_error(layer: Layer, expected: tuple, got: tuple, index: int = 0) -> st
     elif len(got) == len(expected) - 1 and expected[-1] == 1 and got[1:] == expected[1:-1]:
         hint = (f" Hint: images need a channel axis, even grayscale ones: use x[..., None], or "
                 f"start the model with keras.layers.Reshape({tuple(expected[1:])}).")
+    elif len(got) == len(expected) - 2 and expected[-1] == 1 and len(got) >= 2 and \
+            tuple(got[1:]) == tuple(expected[2:-1]):
+        image = tuple(expected[1:-1])
+        hint = (f" Hint: if x is one image of shape {image}, it has neither the batch axis nor "
+                f"the channel axis: predict on x[None, ..., None] (shape "
+                f"{(1,) + tuple(expected[1:])}), or reshape the whole set first: "
+                f"x.reshape(-1, {', '.join(str(d) for d in expected[1:])}).")
+    elif len(got) == len(expected) - 1 and len(got) >= 2 and \
+            tuple(got[1:]) == tuple(expected[2:]):
+        hint = (f" Hint: if x is one sample of shape {tuple(expected[1:])}, it misses the batch "
+                f"axis: use x[None] or x[0:1] (shape {(1,) + tuple(expected[1:])}).")
     elif len(got) == len(expected) == 4 and got[2:] + got[1:2] == expected[1:]:
         hint = (" Hint: x looks channels_first (N, C, H, W); make it channels_last with "
                 "x.transpose(0, 2, 3, 1).")

@@ -55,6 +55,9 @@ def _graph_arguments(args: tuple, kwargs: dict) -> bool:
 class Model(Trainer, Layer):
     """``keras.Model(inputs, outputs, name=None)`` or ``class MyModel(keras.Model)``."""
 
+    # A nested model called without training= hands None on: each layer uses its own default.
+    training_default: Any = None
+
     def __new__(cls, *args: Any, **kwargs: Any):
         if cls is Model and _graph_arguments(args, kwargs):
             return super().__new__(Functional)
@@ -257,7 +260,11 @@ class Model(Trainer, Layer):
         if input_shape is None:
             raise ValueError(f"build() of model {self.name!r} needs an input shape, e.g. "
                              f"model.build((None, 784)).")
-        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+        if isinstance(input_shape, dict):          # call() takes a dict: {name: shape}
+            self._call_inputs_struct = list(input_shape)
+            shapes = list(input_shape.values())
+        else:
+            shapes = input_shape if isinstance(input_shape, list) else [input_shape]
         self._forward_list([dummy_array(tuple(s), self.dtype) for s in shapes], False)
         self._built = True
         self._call_input_shape = input_shape
@@ -289,8 +296,26 @@ class Model(Trainer, Layer):
         xs = self._standardize_inputs(inputs)
         outs = self._forward_list([x if self._input_dtype(i) is None else
                                    x.astype(self._input_dtype(i), copy=False)
-                                   for i, x in enumerate(xs)], bool(training))
+                                   for i, x in enumerate(xs)],
+                                  None if training is None else bool(training))
         return self._pack_outputs(outs)
+
+    def _check_call_inputs(self, shape: Any, list_input: bool) -> None:
+        """A model used as a layer takes as many tensors as it has inputs (a list for more
+        than one); a subclassed model's call() decides for itself."""
+        if not self._graph:
+            return
+        n = len(self.inputs)
+        got = len(shape) if list_input else 1
+        if got != n:
+            expected = [t.shape for t in self.inputs]
+            raise ValueError(
+                f"Model {self.name!r} expects {n} input{'s' if n != 1 else ''} "
+                f"({shape_str(expected if n > 1 else expected[0])}); got {got} "
+                f"({shape_str(shape)}). "
+                + (f"Call it on a list of {n} tensors, in the order of model.inputs "
+                   f"({', '.join(repr(t.name) for t in self.inputs)})."
+                   if n > 1 else "Call it on one tensor."))
 
     def forward(self, x: Any, training: bool = False) -> Any:
         """The model as a layer: one array or a list in, one array or a list out."""
@@ -325,6 +350,8 @@ class Model(Trainer, Layer):
             x = xs[0] if preset is None else preset[1]
             for step in self._steps[start:] if start else self._steps:
                 tr = training if step.training is None else step.training
+                if tr is None:                  # model(x) without training=: the layer's own
+                    tr = step.layer.training_default
                 x = step.layer.forward(x, training=tr)
                 if step.activity is not None and tr:
                     graph.add_activity_penalty(step, x)
@@ -340,6 +367,8 @@ class Model(Trainer, Layer):
             layer = step.layer
             x = [vals[i] for i in step.ins] if step.list_in else vals[step.ins[0]]
             tr = training if step.training is None else step.training
+            if tr is None:                      # model(x) without training=: the layer's own
+                tr = layer.training_default
             if masks is None:
                 y = layer.forward(x, training=tr)
             else:
@@ -394,7 +423,9 @@ class Model(Trainer, Layer):
         if not self._built:          # the first call creates the weights: the model is built
             self._built = True
             shapes = [(None,) + tuple(x.shape[1:]) for x in xs]
-            self._call_input_shape = shapes if len(shapes) > 1 else shapes[0]
+            keys = getattr(self, "_call_inputs_struct", None)
+            self._call_input_shape = dict(zip(keys, shapes)) if isinstance(keys, list) \
+                else shapes if len(shapes) > 1 else shapes[0]
             outs = [(None,) + tuple(rec.keep[s].shape[1:]) for s in self._output_slots]
             self._call_output_shape = outs if len(outs) > 1 else outs[0]
         return [rec.keep[s].view(xp.ndarray) if isinstance(rec.keep[s], recording.TrackedArray)
@@ -570,6 +601,8 @@ class Model(Trainer, Layer):
     def _pack_outputs(self, outs: list) -> Any:
         """Outputs in the structure the model was built with (an array, a list, a dict)."""
         struct = self._outputs_struct if self._graph else self._call_outputs_struct
+        if self._graph and isinstance(struct, (list, tuple)) and len(struct) == 1:
+            struct = struct[0]        # Keras unpacks one output given as [y]: an array
         return pack_like(struct, [backend.to_numpy(o) for o in outs])
 
     @property

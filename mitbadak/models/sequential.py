@@ -85,6 +85,13 @@ class Sequential(Model):
     def built(self, value: bool) -> None:
         pass                                     # derived from the layers
 
+    def __call__(self, inputs: Any, training: Any = None, mask: Any = None, **kwargs: Any):
+        """As Model's; an unbuilt Sequential called on data is built for its shape first."""
+        if not self._graph and self._layers and hasattr(inputs, "shape") and \
+                not isinstance(inputs, KerasTensor):
+            self._build_layers((None,) + tuple(inputs.shape)[1:])
+        return super().__call__(inputs, training=training, mask=mask, **kwargs)
+
     def build(self, input_shape: tuple | None = None) -> None:
         """Create every weight for inputs of `input_shape` (batch axis first, may be None)."""
         if input_shape is None:

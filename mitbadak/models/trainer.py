@@ -296,9 +296,20 @@ class Trainer:
         out = []
         for i, x in enumerate(xs):
             dtype = self._input_dtype(i)
-            out.append(x.astype(dtype) if dtype is not None and x.dtype.kind == "f" and
+            # Integer data for a float Input is converted too, as Keras does (the book's
+            # np.random.randint features), unless the layers reading it take ids (Embedding).
+            kinds = "f" if self._reads_ids(i) else "biuf"
+            out.append(x.astype(dtype) if dtype is not None and x.dtype.kind in kinds and
                        x.dtype != dtype else x)
         return out
+
+    def _reads_ids(self, i: int) -> bool:
+        """Whether a layer that keeps integer inputs (Embedding) reads model input i."""
+        if not getattr(self, "_graph", False):
+            return True
+        slot = self._input_slots[i]
+        return any(getattr(st.layer, "keeps_integer_inputs", False)
+                   for st in self._steps if slot in st.ins)
 
     def _ensure_built(self, xs: list) -> None:
         """Build a Sequential or subclassed model from the data's shape; check the others."""
@@ -316,7 +327,9 @@ class Trainer:
                 raise ValueError("The model has no layers: add some with model.add(...).")
             self._build_layers(shapes[0])
         elif not self.built:
-            self.build(shapes if len(shapes) > 1 else shapes[0])
+            keys = getattr(self, "_call_inputs_struct", None)     # x was a dict
+            self.build(dict(zip(keys, shapes)) if isinstance(keys, list) else
+                       shapes if len(shapes) > 1 else shapes[0])
 
     def _prepare_targets(self, ys: list, xs: list | None = None) -> list:
         """Check labels against each output once; convert them to what its loss reads."""
@@ -357,6 +370,16 @@ class Trainer:
         return self.dtype
 
     # ================================================================ one step
+    def _layers_reaching(self, outputs: list) -> set:
+        """ids of the layers (nested ones included) on some path to the given outputs."""
+        needed = {self._output_slots[k] for k in outputs}
+        reached: set = set()
+        for step in reversed(self._steps):
+            if needed.intersection(step.outs):
+                needed.update(step.ins)
+                reached.update(id(l) for l in step.layer._flatten_layers())
+        return reached
+
     def _setup_step(self) -> None:
         """Work out, once, what every step needs: parameters, fused gradients, which layers
         need backward at all, the sliced first layers of a CNN."""
@@ -374,6 +397,12 @@ class Trainer:
         s = self._setup
         s.leaves = leaves
         s.param_refs = [(l, n) for l in leaves if l.trainable for n in l._trainable_names]
+        if any(o.loss is None for o in self._outs) and self._steps:
+            # An output compiled with loss None trains nothing of its own: the layers that
+            # only lead to it get no gradient this step (as Keras skips them).
+            reached = self._layers_reaching(
+                [k for k, o in enumerate(self._outs) if o.loss is not None])
+            s.param_refs = [(l, n) for l, n in s.param_refs if id(l) in reached]
         s.params = [l._weights[n] for l, n in s.param_refs]
         s.regularized = [l for l in leaves if l._regularizers]
         s.constrained = [l for l in leaves if l._constraints]
@@ -856,6 +885,10 @@ class Trainer:
             if len(xs[0]) == 0:
                 raise ValueError("predict: x is empty (0 samples); pass at least one sample.")
             self._ensure_built(xs)
+            # Integer data becomes the Input's float type here; float data is cast batch by
+            # batch by the first layer (no copy of a whole float64 dataset).
+            xs = [c if x.dtype.kind in "biu" else x for x, c in zip(xs, self._cast_inputs(
+                [x if x.dtype.kind in "biu" else x[:0] for x in xs]))]
             data = ArrayData(xs, None, None, batch_size)
         verbose = 1 if verbose == "auto" else int(verbose)
         cb_list = ([ProgbarLogger()] if verbose else []) + list(callbacks or [])

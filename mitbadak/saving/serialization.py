@@ -118,7 +118,10 @@ def _nested_layer_entry(layer: Layer, style: str) -> dict:
     return entry
 
 
-def _shape_list(shape: Any) -> list:
+def _shape_list(shape: Any) -> Any:
+    """A shape, a list of shapes, or {input name: shape} as JSON lists."""
+    if isinstance(shape, dict):
+        return {k: list(s) for k, s in shape.items()}
     return [list(s) for s in shape] if isinstance(shape, list) else list(shape)
 
 
@@ -376,9 +379,13 @@ def model_from_config(config: Any, custom_objects: dict | None = None,
     build = config.get("build_config")
     if not model.built and isinstance(build, dict) and build.get("input_shape") is not None:
         shape = build["input_shape"]
-        model.build(tuple(_shape(shape, "input_shape", "build_config"))
-                    if not (isinstance(shape, list) and shape and isinstance(shape[0], list))
-                    else [tuple(_shape(s, "input_shape", "build_config")) for s in shape])
+        if isinstance(shape, dict) and len(shape) > 1:      # a call() taking a dict
+            model.build({str(k): tuple(_shape(s, "input_shape", "build_config"))
+                         for k, s in shape.items()})
+        else:
+            model.build(tuple(_shape(shape, "input_shape", "build_config"))
+                        if not (isinstance(shape, list) and shape and isinstance(shape[0], list))
+                        else [tuple(_shape(s, "input_shape", "build_config")) for s in shape])
     if compile and isinstance(config.get("compile_config"), dict):
         compile_from_config(model, config["compile_config"], custom_objects)
     return model

@@ -10,7 +10,7 @@ from ..backend import xp
 from .data_utils import get_file
 from .model_visualization import plot_model
 from .progbar import Progbar
-from ..preprocessing.sequence import pad_sequences
+from .sequence_utils import pad_sequences
 
 
 def to_categorical(x: Any, num_classes: int | None = None) -> Any:

@@ -65,7 +65,6 @@ def index_directory(directory: Any, labels: Any, formats: tuple, class_names: An
             raise ValueError("When labels are given, class_names cannot be given (they are the "
                              "sorted list of the labels).")
         subdirs = [""]
-    index = {name: i for i, name in enumerate(subdirs)}
     filenames, per_class = [], []
     for sub in subdirs:
         folder = os.path.join(directory, sub)

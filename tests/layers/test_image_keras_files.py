@@ -32,9 +32,6 @@ def test_keras_written_models_load_and_predict_the_same(name):
     assert {"SeparableConv2D", "PReLU", "LeakyReLU", "ELU", "Softmax"} <= kinds
 
 
-@pytest.mark.xfail(strict=True, reason="a tf_keras .h5 functional config lists its one output as "
-                   "[['softmax', 0, 0]]; mitbadak's loader (saving/, the lead's) keeps the list, "
-                   "so predict returns [array] where tf.keras 2 returns the array")
 def test_tf_keras_single_output_model_predicts_an_array():
     model = keras.models.load_model(FIXTURES / "k2_image_layers.h5")
     data = np.load(FIXTURES / "k2_image_layers.npz")

@@ -449,3 +449,28 @@ def test_the_fixture_script_keras_code_runs_unchanged_on_mitbadak():
         model = build(keras)
         model.set_weights(fixture_weights(stem))
         assert_predicts(model, stem, what=f"make_functional.build_{stem}(mitbadak)")
+
+
+def test_unbuilt_sequential_called_on_data_is_built_from_its_shape():
+    """keras.Sequential([Dense(2)])(x) builds for x's shape, as in Keras."""
+    model = keras.Sequential([layers.Dense(2, activation="relu"), layers.Dense(1)])
+    x = np.random.default_rng(0).random((4, 3)).astype("float32")
+    y = np.asarray(model(x))
+    (w1, b1), (w2, b2) = model.layers[0].get_weights(), model.layers[1].get_weights()
+    np.testing.assert_allclose(y, np.maximum(x @ w1 + b1, 0) @ w2 + b2, rtol=1e-5, atol=1e-6)
+    assert model.input_shape == (None, 3)
+
+
+def test_model_called_without_training_uses_each_layers_default():
+    """Keras resolves training=None to each layer's own call() default: Dropout is off, an
+    augmentation layer is on; predict and training=False turn both off."""
+    inp = keras.Input((6, 6, 1))
+    out = layers.Dropout(0.9)(layers.RandomFlip("horizontal_and_vertical", seed=1)(inp))
+    model = keras.Model(inp, out)
+    x = np.arange(5 * 36, dtype="float32").reshape(5, 6, 6, 1)
+    flipped = np.asarray(model(x))
+    assert not np.array_equal(flipped, x)                       # flipped, never dropped:
+    assert np.array_equal(np.sort(flipped.reshape(5, -1), axis=1),
+                          np.sort(x.reshape(5, -1), axis=1))    # the same pixels, moved
+    np.testing.assert_array_equal(np.asarray(model(x, training=False)), x)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), x)

@@ -173,8 +173,9 @@ def our_files(tmp_path_factory):
 
     layer_table = {}
     for cls in layer_classes():
-        if cls.__name__ not in LAYER_EXAMPLES:
-            continue
+        if cls.__name__ not in LAYER_EXAMPLES or callable(LAYER_EXAMPLES[cls.__name__][0]) \
+                or cls.__name__ in KERAS_DIFFERS:
+            continue        # wrappers holding a layer: tests/layers/test_rnn_keras_* cover them
         keras.backend.clear_session()
         model, xl = one_layer_model(keras, cls)
         add(model, "layer_" + cls.__name__, xl)
@@ -185,6 +186,15 @@ def our_files(tmp_path_factory):
                                                 "layers": layer_table,
                                                 "optimizers": optimizers_made}))
     return work
+
+
+# Layers left out of the every-layer file exchange with Keras 3.15, and why (their files
+# are covered by tests/layers/test_image_keras_files.py).
+KERAS_DIFFERS = {
+    "RandomCrop": "Keras 3.15's code leaves images uncropped at inference; its documentation "
+                  "(and mitbadak) centre-crop, so predictions differ by design",
+    "RandomBrightness": "Keras 3.15 cannot save it (TypeError: cannot pickle 'module' object)",
+}
 
 
 @pytest.fixture(scope="module")

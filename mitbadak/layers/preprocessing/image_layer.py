@@ -57,6 +57,12 @@ class ImageLayer(Layer):
 
     random = False          # True for the augmentation layers (identity at inference)
 
+    @property
+    def training_default(self) -> bool:
+        """Called on data without training=, an augmentation layer augments (Keras's
+        call(training=True) default); predict/evaluate pass training=False."""
+        return self.random
+
     def __init__(self, data_format: str | None = None, seed: int | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.data_format = normalize_data_format(self, data_format)
@@ -69,7 +75,7 @@ class ImageLayer(Layer):
     def __call__(self, inputs: Any, training: Any = None, *args: Any, **kwargs: Any) -> Any:
         if _is_array(inputs):
             if training is None:
-                training = self.random
+                training = self.training_default
             if getattr(inputs, "ndim", 0) == 3:            # one image (H, W, C)
                 return super().__call__(inputs[None], training, *args, **kwargs)[0]
         return super().__call__(inputs, training, *args, **kwargs)
