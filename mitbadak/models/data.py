@@ -76,6 +76,9 @@ class IterableData:
     def epoch(self, rng: Any = None, shuffle: bool = False,
               steps: int | None = None) -> Iterator[tuple]:
         steps = steps or self.steps
+        begin = getattr(self.source, "on_epoch_begin", None)      # PyDataset's hooks
+        if callable(begin):
+            begin()
         if hasattr(self.source, "__getitem__") and self.length is not None and \
                 not hasattr(self.source, "__iter__"):
             batches: Iterator = (self.source[i] for i in range(self.length))

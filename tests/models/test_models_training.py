@@ -443,3 +443,27 @@ def test_functional_cnn_trains_as_its_sequential_twin():
     for u, v in zip(runs[0][3], runs[1][3]):
         np.testing.assert_allclose(u, v, **TOL)
     np.testing.assert_allclose(runs[1][2], fun(x), rtol=1e-5, atol=1e-6)   # one pass of all
+
+
+def test_pydataset_hears_on_epoch_begin_and_end():
+    """Keras calls a PyDataset's on_epoch_begin and on_epoch_end around every epoch."""
+    calls = []
+
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            rng = np.random.default_rng(i)
+            return rng.random((4, 3)).astype("float32"), rng.random((4, 1)).astype("float32")
+
+        def on_epoch_begin(self):
+            calls.append("begin")
+
+        def on_epoch_end(self):
+            calls.append("end")
+
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(Batches(), epochs=2, verbose=0)
+    assert calls == ["begin", "end", "begin", "end"]
