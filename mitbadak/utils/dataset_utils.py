@@ -119,6 +119,18 @@ def get_training_or_validation_split(samples: list, labels: Any, validation_spli
     return samples, labels
 
 
+def make_subsets(make: Any, samples: list, labels: Any, validation_split: Any, subset: Any,
+                 shuffle: bool) -> Any:
+    """``make(samples, labels, subset name, shuffled)`` for `subset`: one dataset, or
+    [training, validation] for 'both' (as in Keras, the validation part is not shuffled)."""
+    def part(name: Any) -> tuple:
+        return get_training_or_validation_split(samples, labels, validation_split, name)
+    if subset == "both":
+        return [make(*part("training"), "training", shuffle),
+                make(*part("validation"), "validation", False)]
+    return make(*part(subset), subset, shuffle)
+
+
 def encode_labels(labels: Any, label_mode: str | None, num_classes: int) -> Any:
     """Labels as Keras's datasets yield them: 'int' int32, 'binary' float32 (n, 1),
     'categorical' one-hot float32 (n, num_classes)."""

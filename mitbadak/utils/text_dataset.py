@@ -74,10 +74,4 @@ def text_dataset_from_directory(directory: Any, labels: Any = "inferred",
             split_paths, dataset_utils.encode_labels(split_labels, label_mode, n_classes),
             loader, batch_size, shuffled, seed, class_names)
 
-    def part(name):
-        return dataset_utils.get_training_or_validation_split(paths, labels, validation_split,
-                                                              name)
-    if subset == "both":
-        return [make(*part("training"), "training", shuffle),
-                make(*part("validation"), "validation", False)]
-    return make(*part(subset), subset, shuffle)
+    return dataset_utils.make_subsets(make, paths, labels, validation_split, subset, shuffle)
