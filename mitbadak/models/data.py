@@ -13,6 +13,8 @@ Two sources, one shape of batch: ``(xs, ys, w)`` with ``xs`` one array per model
 """
 from __future__ import annotations
 
+import contextlib
+
 import math
 from typing import Any, Iterator
 
@@ -122,3 +124,27 @@ def as_list(structure: Any) -> list:
 
 def rows(a: Any) -> int:
     return len(a) if hasattr(a, "__len__") else int(xp.asarray(a).shape[0])
+
+
+@contextlib.contextmanager
+def loader_settings(sources: list, workers: int | None, use_multiprocessing: bool | None,
+                    max_queue_size: int | None) -> Iterator[None]:
+    """tf.keras 2.x's ``fit(..., workers=4, use_multiprocessing=True, max_queue_size=10)``:
+    how a PyDataset / Sequence given as data (an ImageDataGenerator's iterator, say) loads its
+    batches, for this call only (Keras 3 moved them to the PyDataset's constructor). Arrays
+    and plain generators ignore them, as in tf.keras 2.x."""
+    asked = {"workers": workers, "use_multiprocessing": use_multiprocessing,
+             "max_queue_size": max_queue_size}
+    asked = {k: v for k, v in asked.items() if v is not None}
+    touched = []
+    for source in sources:
+        if asked and all(isinstance(getattr(type(source), k, None), property) for k in asked):
+            touched.append((source, {k: getattr(source, k) for k in asked}))
+            for k, v in asked.items():
+                setattr(source, k, v)
+    try:
+        yield
+    finally:
+        for source, before in touched:
+            for k, v in before.items():
+                setattr(source, k, v)

@@ -24,8 +24,15 @@ from ..backend import xp
 from ..callbacks import CallbackList, History, ProgbarLogger
 from ..layers.layer import is_builtin, output_bytes
 from . import slicing
-from .data import ArrayData, IterableData, as_list, is_batch_source, split_batch
+from .data import (ArrayData, IterableData, as_list, is_batch_source, loader_settings,
+                   split_batch)
 
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"`Model.{old}` is deprecated (tf.keras 2.x) and will be removed in a future "
+                  f"version. Please use `Model.{new}`, which supports generators.",
+                  DeprecationWarning, stacklevel=3)
 
 class Trainer:
     """compile, fit, evaluate, predict and the single-batch methods of every model."""
@@ -537,11 +544,26 @@ class Trainer:
             validation_data: Any = None, shuffle: bool = True, class_weight: dict | None = None,
             sample_weight: Any = None, initial_epoch: int = 0, steps_per_epoch: int | None = None,
             validation_steps: int | None = None, validation_batch_size: int | None = None,
-            validation_freq: int = 1) -> History:
+            validation_freq: int = 1, max_queue_size: int | None = None,
+            workers: int | None = None, use_multiprocessing: bool | None = None) -> History:
         """Train for `epochs` epochs of mini-batches of `batch_size` (default 32).
 
         x, y: arrays (lists or dicts of them for several inputs/outputs), or x alone as a
-        dataset / generator / PyDataset of (x, y) batches."""
+        dataset / generator / PyDataset of (x, y) batches. max_queue_size, workers,
+        use_multiprocessing: tf.keras 2.x's, for a PyDataset/Sequence x (see loader_settings).
+        """
+        val = validation_data[0] if isinstance(validation_data, tuple) and \
+            len(validation_data) == 1 else validation_data
+        with loader_settings([x, val], workers, use_multiprocessing, max_queue_size):
+            return self._fit(x, y, batch_size, epochs, verbose, callbacks, validation_split,
+                             validation_data, shuffle, class_weight, sample_weight,
+                             initial_epoch, steps_per_epoch, validation_steps,
+                             validation_batch_size, validation_freq)
+
+    def _fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
+             validation_data, shuffle, class_weight, sample_weight, initial_epoch,
+             steps_per_epoch, validation_steps, validation_batch_size,
+             validation_freq) -> History:
         self._require_compiled("training it")
         batch_size = self._batch_size(batch_size, "fit")
         if is_batch_source(x):
@@ -848,9 +870,17 @@ class Trainer:
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
                  verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
-                 callbacks: list | None = None, return_dict: bool = False) -> Any:
+                 callbacks: list | None = None, return_dict: bool = False,
+                 max_queue_size: int | None = None, workers: int | None = None,
+                 use_multiprocessing: bool | None = None) -> Any:
         """Loss and metrics on (x, y) in inference mode: a float, a list (Keras 3's order)
-        or a dict."""
+        or a dict. max_queue_size, workers, use_multiprocessing: as in fit."""
+        with loader_settings([x], workers, use_multiprocessing, max_queue_size):
+            return self._evaluate(x, y, batch_size, verbose, sample_weight, steps, callbacks,
+                                  return_dict)
+
+    def _evaluate(self, x, y, batch_size, verbose, sample_weight, steps, callbacks,
+                  return_dict) -> Any:
         self._require_compiled("evaluating it")
         batch_size = self._batch_size(batch_size, "evaluate")
         if is_batch_source(x):
@@ -874,9 +904,53 @@ class Trainer:
         return self._ordered_results(logs)
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
-                steps: int | None = None, callbacks: list | None = None) -> Any:
+                steps: int | None = None, callbacks: list | None = None,
+                max_queue_size: int | None = None, workers: int | None = None,
+                use_multiprocessing: bool | None = None) -> Any:
         """Outputs for x in inference mode, computed batch by batch: a float32 NumPy array
-        (a list or dict of them for several outputs, in the model's output structure)."""
+        (a list or dict of them for several outputs, in the model's output structure).
+        max_queue_size, workers, use_multiprocessing: as in fit."""
+        with loader_settings([x], workers, use_multiprocessing, max_queue_size):
+            return self._predict(x, batch_size, verbose, steps, callbacks)
+
+    # tf.keras 2.x's generator methods: deprecated there, the same as fit/evaluate/predict.
+    def fit_generator(self, generator: Any, steps_per_epoch: int | None = None,
+                      epochs: int = 1, verbose: Any = 1, callbacks: list | None = None,
+                      validation_data: Any = None, validation_steps: int | None = None,
+                      validation_freq: int = 1, class_weight: dict | None = None,
+                      max_queue_size: int = 10, workers: int = 1,
+                      use_multiprocessing: bool = False, shuffle: bool = True,
+                      initial_epoch: int = 0) -> History:
+        """tf.keras 2.x's ``fit_generator``: ``fit`` on a generator (use fit)."""
+        _deprecated("fit_generator", "fit")
+        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs,
+                        verbose=verbose, callbacks=callbacks, validation_data=validation_data,
+                        validation_steps=validation_steps, validation_freq=validation_freq,
+                        class_weight=class_weight, max_queue_size=max_queue_size,
+                        workers=workers, use_multiprocessing=use_multiprocessing,
+                        shuffle=shuffle, initial_epoch=initial_epoch)
+
+    def evaluate_generator(self, generator: Any, steps: int | None = None,
+                           callbacks: list | None = None, max_queue_size: int = 10,
+                           workers: int = 1, use_multiprocessing: bool = False,
+                           verbose: Any = 0) -> Any:
+        """tf.keras 2.x's ``evaluate_generator`` (use evaluate)."""
+        _deprecated("evaluate_generator", "evaluate")
+        return self.evaluate(generator, steps=steps, callbacks=callbacks,
+                             max_queue_size=max_queue_size, workers=workers,
+                             use_multiprocessing=use_multiprocessing, verbose=verbose)
+
+    def predict_generator(self, generator: Any, steps: int | None = None,
+                          callbacks: list | None = None, max_queue_size: int = 10,
+                          workers: int = 1, use_multiprocessing: bool = False,
+                          verbose: Any = 0) -> Any:
+        """tf.keras 2.x's ``predict_generator`` (use predict)."""
+        _deprecated("predict_generator", "predict")
+        return self.predict(generator, steps=steps, callbacks=callbacks,
+                            max_queue_size=max_queue_size, workers=workers,
+                            use_multiprocessing=use_multiprocessing, verbose=verbose)
+
+    def _predict(self, x, batch_size, verbose, steps, callbacks) -> Any:
         batch_size = self._batch_size(batch_size, "predict")
         if is_batch_source(x):
             data = IterableData(x, "predict", steps)

@@ -467,3 +467,37 @@ def test_pydataset_hears_on_epoch_begin_and_end():
     model.compile(optimizer="sgd", loss="mse")
     model.fit(Batches(), epochs=2, verbose=0)
     assert calls == ["begin", "end", "begin", "end"]
+
+
+def test_tf_keras2_loader_arguments_and_generator_methods():
+    """tf.keras 2.x code: fit(seq, workers=2, use_multiprocessing=False, max_queue_size=4)
+    loads the Sequence with 2 workers for that call (Keras 3 moved these to PyDataset's
+    constructor), and fit_generator / evaluate_generator / predict_generator are fit /
+    evaluate / predict with a DeprecationWarning."""
+    seen = []
+
+    class Batches(keras.utils.Sequence):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            seen.append(self.workers)
+            rng = np.random.default_rng(i)
+            return rng.random((4, 3)).astype("float32"), rng.random((4, 1)).astype("float32")
+
+    data = Batches()
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(data, epochs=1, verbose=0, workers=2, use_multiprocessing=False, max_queue_size=4)
+    assert seen and set(seen) == {2}
+    assert data.workers == 1                          # put back after the call
+    x = np.concatenate([data[i][0] for i in range(3)])
+    with pytest.warns(DeprecationWarning, match="fit_generator"):
+        history = model.fit_generator(data, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+    with pytest.warns(DeprecationWarning, match="evaluate_generator"):
+        loss = model.evaluate_generator(data)
+    assert loss == pytest.approx(model.evaluate(data, verbose=0))
+    with pytest.warns(DeprecationWarning, match="predict_generator"):
+        pred = model.predict_generator(data)
+    np.testing.assert_allclose(pred, model.predict(x, verbose=0), rtol=1e-6)
