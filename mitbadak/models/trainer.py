@@ -300,15 +300,15 @@ class Trainer:
 
     def _cast_inputs(self, xs: list) -> list:
         """Each input in the model's float type once (x / 255.0 is float64), not per batch."""
-        out = []
-        for i, x in enumerate(xs):
-            dtype = self._input_dtype(i)
-            # Integer data for a float Input is converted too, as Keras does (the book's
-            # np.random.randint features), unless the layers reading it take ids (Embedding).
-            kinds = "f" if self._reads_ids(i) else "biuf"
-            out.append(x.astype(dtype) if dtype is not None and x.dtype.kind in kinds and
-                       x.dtype != dtype else x)
-        return out
+        return [self._cast_input(i, x) for i, x in enumerate(xs)]
+
+    def _cast_input(self, i: int, x: Any) -> Any:
+        dtype = self._input_dtype(i)
+        # Integer data for a float Input is converted too, as Keras does (the book's
+        # np.random.randint features), unless the layers reading it take ids (Embedding).
+        kinds = "f" if self._reads_ids(i) else "biuf"
+        return x.astype(dtype) if dtype is not None and x.dtype.kind in kinds and \
+            x.dtype != dtype else x
 
     def _reads_ids(self, i: int) -> bool:
         """Whether a layer that keeps integer inputs (Embedding) reads model input i."""
@@ -961,8 +961,8 @@ class Trainer:
             self._ensure_built(xs)
             # Integer data becomes the Input's float type here; float data is cast batch by
             # batch by the first layer (no copy of a whole float64 dataset).
-            xs = [c if x.dtype.kind in "biu" else x for x, c in zip(xs, self._cast_inputs(
-                [x if x.dtype.kind in "biu" else x[:0] for x in xs]))]
+            xs = [self._cast_input(i, x) if x.dtype.kind in "biu" else x
+                  for i, x in enumerate(xs)]
             data = ArrayData(xs, None, None, batch_size)
         verbose = 1 if verbose == "auto" else int(verbose)
         cb_list = ([ProgbarLogger()] if verbose else []) + list(callbacks or [])
