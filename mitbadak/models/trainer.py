@@ -147,12 +147,25 @@ class Trainer:
 
     @property
     def metrics_names(self) -> list[str]:
+        """The names of evaluate's numbers, in the order evaluate returns them, so that
+        ``dict(zip(model.metrics_names, model.evaluate(x, y)))`` labels them right."""
         names = ["loss"]
         if len(self._outs) > 1:
             names += [o.loss_log for o in self._outs if o.loss is not None]
         for o in self._outs:
             names += [m._log_name for m in o.metrics + o.weighted]
-        return names
+        return self._ordered_names(names)
+
+    def _ordered_names(self, keys: Any) -> list[str]:
+        """Keras 3's order of evaluate's list: the loss, the metrics as compiled (their
+        unprefixed names, where the logs have them), the per-output losses, then the rest by
+        name."""
+        first = ["loss"] + [m.name for o in self._outs for m in o.metrics + o.weighted]
+        if len(self._outs) > 1:
+            first += [o.loss_log for o in self._outs if o.loss is not None]
+        keys = set(keys)
+        ordered = list(dict.fromkeys(n for n in first if n in keys))
+        return ordered + sorted(keys.difference(ordered))
 
     @property
     def metrics(self) -> list:
@@ -766,14 +779,8 @@ class Trainer:
         return logs
 
     def _ordered_results(self, logs: dict) -> Any:
-        """evaluate's list, in Keras 3's order: the loss, the metrics as compiled (unprefixed
-        names first found), the per-output losses, then the rest by name."""
-        names = ["loss"] + [m.name for o in self._outs for m in o.metrics + o.weighted]
-        if len(self._outs) > 1:
-            names += [o.loss_log for o in self._outs if o.loss is not None]
-        values = [logs[n] for n in names if n in logs]
-        used = {n for n in names if n in logs}
-        values += [logs[k] for k in sorted(logs) if k not in used]
+        """evaluate's list, in Keras 3's order (see _ordered_names)."""
+        values = [logs[n] for n in self._ordered_names(logs)]
         return values[0] if len(values) == 1 else values
 
     # ================================================================ evaluate / predict

@@ -501,3 +501,23 @@ def test_tf_keras2_loader_arguments_and_generator_methods():
     with pytest.warns(DeprecationWarning, match="predict_generator"):
         pred = model.predict_generator(data)
     np.testing.assert_allclose(pred, model.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_metrics_names_label_evaluates_numbers():
+    """dict(zip(model.metrics_names, model.evaluate(x, y))) — the tf.keras 2.x idiom — labels
+    each number as evaluate(return_dict=True) does, for several outputs too."""
+    a = keras.Input(shape=(8,), name="a")
+    h = layers.Dense(4, activation="relu")(a)
+    p = layers.Dense(1, activation="sigmoid", name="priority")(h)
+    d = layers.Dense(4, activation="softmax", name="department")(h)
+    model = keras.Model(a, [p, d])
+    model.compile("rmsprop", loss={"priority": "mse", "department": "categorical_crossentropy"},
+                  metrics={"priority": ["mean_absolute_error"], "department": ["accuracy"]})
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 8))
+    y = {"priority": rng.random((64, 1)), "department": np.eye(4)[rng.integers(0, 4, 64)]}
+    model.fit(x, y, epochs=1, verbose=0)
+    as_list = model.evaluate(x, y, verbose=0)
+    assert len(model.metrics_names) == len(as_list) == 5
+    assert dict(zip(model.metrics_names, as_list)) == pytest.approx(
+        model.evaluate(x, y, verbose=0, return_dict=True))
