@@ -23,6 +23,7 @@ FIGURES = {
                                     "mnist_loss.png"],
     "07_dropout_overfitting.py": ["history_plain.png", "train_vs_test.png"],
     "08_cnn.py": ["filters_before.png", "filters_after.png", "history.png", "misclassified.png"],
+    "10_rnn_reviews.py": ["curves.png", "time_step_gradients.png"],
 }
 
 
