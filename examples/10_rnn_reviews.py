@@ -105,7 +105,8 @@ def main():
     after = {name: lab.time_step_gradients(models[name], *probe) for name in ("SimpleRNN", "LSTM")}
     print("‖dL/dh_1‖ / ‖dL/dh_100‖, the gradient left at the first word relative to the last:")
     for name in after:
-        print(f"  {name:<9} before training {before[name].ratio:.2g}, after {after[name].ratio:.2g}")
+        print(f"  {name:<9} before training {before[name].ratio:.2g}, "
+              f"after {after[name].ratio:.2g}")
     rnn, lstm = after["SimpleRNN"].ratio, after["LSTM"].ratio
     print("Each step back multiplies dL/dh by W_hᵀ·tanh' (SimpleRNN) or, on the LSTM's cell "
           "path, by the forget gate;\nwhere that factor is below 1 the gradient shrinks "

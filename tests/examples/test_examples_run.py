@@ -24,7 +24,10 @@ FIGURES = {
     "07_dropout_overfitting.py": ["history_plain.png", "train_vs_test.png"],
     "08_cnn.py": ["filters_before.png", "filters_after.png", "history.png", "misclassified.png"],
     "10_rnn_reviews.py": ["curves.png", "time_step_gradients.png"],
+    "11_tuning.py": ["objective.png", "parallel.png", "learning_curves.png"],
 }
+# Examples that need an extra beyond matplotlib: without it they say how to install it.
+EXTRAS = {"11_tuning.py": (("optuna", "h5py"), 'pip install "mitbadak[tune]"')}
 
 
 def test_every_example_is_listed():
@@ -48,7 +51,10 @@ def test_example_runs_quick(script, tmp_path):
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"{script} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     assert result.stdout.strip(), f"{script} printed nothing"
-    if HAVE_MATPLOTLIB:
+    modules, hint = EXTRAS.get(script, ((), ""))
+    if any(importlib.util.find_spec(m) is None for m in modules):
+        assert hint in result.stdout
+    elif HAVE_MATPLOTLIB:
         for name in FIGURES[script]:
             figure = out / name
             assert figure.is_file() and figure.stat().st_size > 1000, f"{script}: no {name}"
