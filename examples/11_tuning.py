@@ -52,8 +52,9 @@ def main():
     epochs = args.epochs or (2 if args.quick else 5)
     max_trials = args.trials or (4 if args.quick else 10)
     (x_train, y_train), (x_test, y_test) = load_mnist(data_source(args))
-    if args.quick:
-        x_train, y_train, x_test, y_test = x_train[:1200], y_train[:1200], x_test[:500], y_test[:500]
+    if args.quick:                                 # a taste, not a result
+        x_train, y_train = x_train[:1200], y_train[:1200]
+        x_test, y_test = x_test[:500], y_test[:500]
     # The tuner compares trials on validation data; the test set stays unseen until the end.
     n_val = len(x_train) // 6
     x_fit, y_fit = x_train[:-n_val], y_train[:-n_val]
@@ -90,7 +91,7 @@ def main():
     # --- Hyperband ----------------------------------------------------------------------
     # Many trials, few epochs each; only the best third (factor=3) of a bracket trains on.
     # The same seed draws the same first candidates as above: what differs is their epochs.
-    max_epochs = max(epochs + 1, 3)
+    max_epochs = max(epochs + 1, 3)    # the survivors may train longer than a random trial
     hyperband = keras_tuner.Hyperband(build_model, objective="val_accuracy",
                                       max_epochs=max_epochs, factor=3, seed=args.seed,
                                       overwrite=True, directory=args.out,
