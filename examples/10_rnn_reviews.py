@@ -95,8 +95,9 @@ def main():
         history = model.fit(train_seq, train_target, batch_size=64, epochs=epochs,
                             validation_data=(val_seq, val_target), callbacks=[stop], verbose=0)
         _, accuracy = model.evaluate(val_seq, val_target, verbose=0)
+        trained = len(history.history["loss"])
         print(f"{name:<9} ({recurrent.count_params():>3} recurrent weights): val accuracy "
-              f"{accuracy:.3f} after {len(history.history['loss'])} epochs")
+              f"{accuracy:.3f} after {trained} epoch{'s' if trained > 1 else ''}")
         histories[name], models[name] = history.history, model
     print("(an LSTM has 4 weight sets, input/forget/output gates and the candidate; a GRU 3;"
           " a SimpleRNN 1)\n")
