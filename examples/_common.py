@@ -141,3 +141,55 @@ def draw_loss_curves(losses: dict, title: str):
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def synthetic_reviews(n_train: int, n_test: int, num_words: int = 500, seed: int = 0):
+    """IMDB-shaped reviews made up here: ((x_train, y_train), (x_test, y_test)) in the form
+    keras.datasets.imdb.load_data gives (x: object arrays of lists of word ids, y: 0/1).
+
+    A review has 40-400 words whose frequency ranks follow a Zipf law, like real text; 15%
+    of them are sentiment words of its side (ranks 20-29 positive, 30-39 negative), so the
+    label can be learned from the words. Encoded as Keras does: 1 starts a review, a word of
+    rank r is r + 3, and ids >= num_words become 2 (out of vocabulary).
+    """
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, size=n_train + n_test)
+    reviews = []
+    for y in labels:
+        length = int(rng.integers(40, 400))
+        ranks = rng.zipf(1.3, size=length) % 5000 + 1
+        k = int(length * 0.15)
+        at = rng.choice(length, size=k, replace=False)
+        ranks[at] = rng.integers(20, 30, size=k) if y else rng.integers(30, 40, size=k)
+        ids = np.concatenate([[1], ranks + 3])
+        ids[ids >= num_words] = 2
+        reviews.append(ids.tolist())
+    x = np.empty(len(reviews), dtype=object)
+    x[:] = reviews
+    y = labels.astype("int64")
+    return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
+
+
+def load_imdb(source: str = "auto", num_words: int = 500, synthetic: int = 25_000,
+              seed: int = 0):
+    """IMDB reviews as keras.datasets.imdb.load_data(num_words=...) gives them.
+
+    source 'auto': the real IMDB (an offline folder named by $MITBADAK_DATASETS holding
+    imdb/imdb.npz, Keras's cache, or a download), else `synthetic` training and as many
+    test reviews made by synthetic_reviews; 'imdb' or 'synthetic' ask for one of them.
+    """
+    from mitbadak import keras
+    if source in ("auto", "imdb"):
+        try:
+            data = keras.datasets.imdb.load_data(num_words=num_words)
+            print("data: IMDB, 25,000 training and 25,000 test reviews")
+            return data
+        except OSError as err:
+            if source == "imdb":
+                raise
+            print(f"note: IMDB is not available here ({str(err).splitlines()[0]})\n"
+                  f"      using synthetic IMDB-shaped reviews instead.")
+    print(f"data: {synthetic:,} training and {synthetic:,} test synthetic IMDB-shaped reviews "
+          f"(Zipf-distributed words, 15% of them sentiment words)")
+    return synthetic_reviews(synthetic, synthetic, num_words, seed)

@@ -11,8 +11,6 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 SCRIPTS = sorted(p.name for p in EXAMPLES.glob("[0-9][0-9]_*.py"))
 HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
-HAVE_PILLOW = importlib.util.find_spec("PIL") is not None
-NEEDS_PILLOW = {"12_image_folder.py"}       # these read and write pictures (the image extra)
 
 # The figures each example must write (with matplotlib installed).
 FIGURES = {
@@ -26,8 +24,13 @@ FIGURES = {
     "07_dropout_overfitting.py": ["history_plain.png", "train_vs_test.png"],
     "08_cnn.py": ["filters_before.png", "filters_after.png", "history.png", "misclassified.png"],
     "09_functional_feature_maps.py": ["feature_maps.png", "ticket_model.png"],
+    "10_rnn_reviews.py": ["curves.png", "time_step_gradients.png"],
+    "11_tuning.py": ["objective.png", "parallel.png", "learning_curves.png"],
     "12_image_folder.py": ["augmented.png", "history.png"],
 }
+# Examples that need an extra beyond matplotlib: without it they say how to install it.
+EXTRAS = {"11_tuning.py": (("optuna", "h5py"), 'pip install "mitbadak[tune]"'),
+          "12_image_folder.py": (("PIL",), 'pip install "mitbadak[image]"')}
 
 
 def test_every_example_is_listed():
@@ -51,8 +54,9 @@ def test_example_runs_quick(script, tmp_path):
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"{script} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     assert result.stdout.strip(), f"{script} printed nothing"
-    if script in NEEDS_PILLOW and not HAVE_PILLOW:
-        assert "Pillow is not installed" in result.stdout
+    modules, hint = EXTRAS.get(script, ((), ""))
+    if any(importlib.util.find_spec(m) is None for m in modules):
+        assert hint in result.stdout
     elif HAVE_MATPLOTLIB:
         for name in FIGURES[script]:
             figure = out / name
