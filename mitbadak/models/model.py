@@ -47,6 +47,34 @@ def saving_api() -> Any:
     return _saving
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _auto_config(cls: type, args: tuple, kwargs: dict) -> dict | None:
+    """Keras 3's automatic config of a subclassed model: the arguments its __init__ was
+    called with, by name, when every one is a plain value (numbers, strings, booleans, None,
+    and lists/dicts of them); None otherwise (then the class needs its own get_config)."""
+    try:
+        signature = inspect.signature(cls.__init__)
+        bound = signature.bind(None, *args, **kwargs)
+    except (TypeError, ValueError):
+        return None
+    values = dict(list(bound.arguments.items())[1:])             # without self
+    for name, param in signature.parameters.items():
+        if param.kind is param.VAR_POSITIONAL and values.get(name):
+            return None
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            values.update(values.pop(name, None) or {})
+
+    def plain(v: Any) -> bool:
+        if isinstance(v, (list, tuple)):
+            return all(plain(e) for e in v)
+        if isinstance(v, dict):
+            return all(isinstance(k, str) and plain(e) for k, e in v.items())
+        return isinstance(v, _PLAIN)
+    return values if plain(values) else None
+
+
 def _graph_arguments(args: tuple, kwargs: dict) -> bool:
     return len(args) == 2 or "inputs" in kwargs or "outputs" in kwargs or (
         len(args) == 1 and "outputs" in kwargs)
@@ -61,7 +89,10 @@ class Model(Trainer, Layer):
     def __new__(cls, *args: Any, **kwargs: Any):
         if cls is Model and _graph_arguments(args, kwargs):
             return super().__new__(Functional)
-        return super().__new__(cls)
+        instance = super().__new__(cls)
+        if not cls.__module__.startswith("mitbadak."):          # a learner's subclass
+            instance._auto_config = _auto_config(cls, args, kwargs)
+        return instance
 
     def __init__(self, *args: Any, **kwargs: Any):
         name = kwargs.pop("name", None)
@@ -646,7 +677,15 @@ class Model(Trainer, Layer):
         if not self._graph:
             base = {"name": self.name, "trainable": self.trainable}
             if type(self).get_config is Model.get_config:
-                return base
+                auto = getattr(self, "_auto_config", None)
+                if auto is None:
+                    return base
+                # Keras 3: the arguments __init__ was given; name and trainable only where
+                # __init__ takes them (by name or through **kwargs).
+                params = inspect.signature(type(self).__init__).parameters
+                if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+                    base = {k: v for k, v in base.items() if k in params}
+                return {**base, **auto}
         return saving_api().serialization.model_inner_config(self)
 
     @classmethod

@@ -167,6 +167,7 @@ def model_config(model: Any, style: str = K3, include_compile: bool = True) -> d
         inner = _subclassed_config(model)
         class_name = registration.get_registered_name(type(model))
         module = type(model).__module__
+        module = None if module == "__main__" else module         # as Keras 3 writes it
         shape = getattr(model, "_call_input_shape", None)
         build = {"input_shape": _shape_list(shape)} if shape is not None else None
     if style == K2:
@@ -191,19 +192,26 @@ def model_inner_config(model: Any, style: str = K3) -> dict:
 def _subclassed_config(model: Any) -> dict:
     """A subclassed model is saved as its class (registered) and its own get_config()."""
     cls = type(model)
-    if "get_config" not in _own_methods(cls):
+    auto = "get_config" not in _own_methods(cls)
+    if auto and getattr(model, "_auto_config", None) is None:
         raise NotImplementedError(
             f"Model {model.name!r} is a subclassed model ({cls.__name__}) without get_config(), "
-            f"so it cannot be saved as a whole model: its architecture is Python code. Save "
-            f"its weights with model.save_weights('x.weights.h5') and load them into a model "
-            f"made by your class; or write get_config() (returning the arguments of "
-            f"__init__) and register the class with "
-            f"@keras.saving.register_keras_serializable() to save it as .keras.")
+            f"and its __init__ was given values other than numbers, strings and lists of them "
+            f"(which Keras would write down by itself), so it cannot be saved as a whole "
+            f"model: its architecture is Python code. Save its weights with "
+            f"model.save_weights('x.weights.h5') and load them into a model made by your "
+            f"class; or write get_config() (returning the arguments of __init__) and register "
+            f"the class with @keras.saving.register_keras_serializable() to save it as .keras.")
     if not registration.is_registered(cls):
-        raise ValueError(
-            f"Model {model.name!r} ({cls.__name__}) must be registered to be saved: decorate "
-            f"the class with @keras.saving.register_keras_serializable(), so that loading can "
-            f"find it without importing code named in the file.")
+        raise NotImplementedError(
+            f"Model {model.name!r} is a subclassed model ({cls.__name__}): its architecture is "
+            f"Python code, so a file can only name the class, and loading must find it without "
+            f"importing code named in the file. Register the class with "
+            f"@keras.saving.register_keras_serializable() to save it as .keras ("
+            + ("the arguments its __init__ was given are written down, as Keras does; or write "
+               "get_config() returning them" if auto else "its get_config() is written down")
+            + f"), or save its weights with model.save_weights('x.weights.h5') and load them "
+              f"into a model made by your class.")
     return dict(model.get_config())
 
 

@@ -416,3 +416,46 @@ def test_registered_subclass_trained_and_compiled_round_trips(ref, tmp_path):
         np.testing.assert_allclose(a, b, **TOL)
     np.testing.assert_allclose(loaded.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0),
                                **TOL)
+
+
+def test_registered_subclass_without_get_config_saves_its_init_arguments(tmp_path):
+    """Keras 3's automatic config: a subclass whose __init__ gets plain values (numbers,
+    strings) needs no get_config to be saved as .keras; what it was given is written down
+    and given back to __init__ on load. (Keras 3.15's own Model records only the defaults
+    there; Keras loads the file we write, checked by hand with keras 3.15.1.)"""
+    @keras.saving.register_keras_serializable(package="auto_test")
+    class Ticket(keras.Model):
+        def __init__(self, num_departments, hidden=8):
+            super().__init__()
+            self.mix = layers.Dense(hidden, activation="relu")
+            self.out = layers.Dense(num_departments, activation="softmax")
+
+        def call(self, x):
+            return self.out(self.mix(x))
+
+    model = Ticket(num_departments=4, hidden=5)
+    x = np.random.default_rng(0).random((3, 6)).astype("float32")
+    model(x)
+    assert model.get_config() == {"num_departments": 4, "hidden": 5}   # no name: __init__
+    model.save(tmp_path / "ticket.keras")                                # takes none
+    loaded = keras.models.load_model(tmp_path / "ticket.keras")
+    assert type(loaded) is Ticket and loaded.mix.units == 5
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               **TOL)
+
+
+def test_subclass_given_a_layer_still_needs_get_config(tmp_path):
+    @keras.saving.register_keras_serializable(package="auto_test")
+    class Wrap(keras.Model):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def call(self, x):
+            return self.inner(x)
+
+    model = Wrap(layers.Dense(2))
+    model(np.ones((1, 3), "float32"))
+    with pytest.raises(NotImplementedError, match="get_config"):
+        model.save(tmp_path / "wrap.keras")
+    assert not (tmp_path / "wrap.keras").exists()
