@@ -119,16 +119,45 @@ def get_training_or_validation_split(samples: list, labels: Any, validation_spli
     return samples, labels
 
 
-def make_subsets(make: Any, samples: list, labels: Any, validation_split: Any, subset: Any,
-                 shuffle: bool) -> Any:
-    """``make(samples, labels, subset name, shuffled)`` for `subset`: one dataset, or
-    [training, validation] for 'both' (as in Keras, the validation part is not shuffled)."""
-    def part(name: Any) -> tuple:
-        return get_training_or_validation_split(samples, labels, validation_split, name)
+def check_labels_arg(labels: Any, label_mode: Any, class_names: Any,
+                     item: str) -> tuple[Any, Any]:
+    """Keras's checks of labels / label_mode / class_names; returns (labels, label_mode),
+    both None when there are to be no labels. `item` names a file ("image", "text")."""
+    if labels not in ("inferred", None):
+        if not isinstance(labels, (list, tuple)):
+            raise ValueError(f"labels should be 'inferred', None, or a list/tuple of integer "
+                             f"labels, one per {item} file in the directory; got {labels!r}.")
+        if class_names:
+            raise ValueError(f"You can only pass class_names if labels='inferred'; got "
+                             f"labels={labels!r} and class_names={class_names!r}.")
+    if label_mode not in ("int", "categorical", "binary", None):
+        raise ValueError(f"label_mode must be 'int', 'categorical', 'binary' or None; got "
+                         f"{label_mode!r}.")
+    if labels is None or label_mode is None:
+        return None, None
+    return labels, label_mode
+
+
+def make_subsets(build: Any, paths: list, labels: Any, class_names: list, label_mode: Any,
+                 validation_split: Any, subset: Any, shuffle: bool, none_found: str) -> Any:
+    """The dataset for `subset`, or [training, validation] for 'both' (as in Keras, the
+    validation part is not shuffled): ``build(paths, encoded labels, shuffled)`` makes one.
+    `none_found` is the error for an empty part, with {what} for "training "/"validation "."""
+    if label_mode == "binary" and len(class_names) != 2:
+        raise ValueError(f"label_mode='binary' needs exactly 2 classes; found class_names="
+                         f"{class_names}.")
+    n_classes = len(class_names) if class_names else 0
+
+    def make(name: Any, shuffled: bool) -> Any:
+        part, part_labels = get_training_or_validation_split(paths, labels, validation_split,
+                                                             name)
+        if not part:
+            what = f"{name} " if name in ("training", "validation") else ""
+            raise ValueError(none_found.replace("{what}", what))
+        return build(part, encode_labels(part_labels, label_mode, n_classes), shuffled)
     if subset == "both":
-        return [make(*part("training"), "training", shuffle),
-                make(*part("validation"), "validation", False)]
-    return make(*part(subset), subset, shuffle)
+        return [make("training", shuffle), make("validation", False)]
+    return make(subset, shuffle)
 
 
 def encode_labels(labels: Any, label_mode: str | None, num_classes: int) -> Any:

@@ -51,18 +51,8 @@ def image_dataset_from_directory(directory: Any, labels: Any = "inferred",
     order), or None (images only). label_mode: 'int', 'categorical', 'binary' or None.
     subset='both' returns [training, validation]. batch_size=None yields single images.
     """
-    if labels not in ("inferred", None):
-        if not isinstance(labels, (list, tuple)):
-            raise ValueError(f"labels should be 'inferred', None, or a list/tuple of integer "
-                             f"labels, one per image file in the directory; got {labels!r}.")
-        if class_names:
-            raise ValueError(f"You can only pass class_names if labels='inferred'; got "
-                             f"labels={labels!r} and class_names={class_names!r}.")
-    if label_mode not in ("int", "categorical", "binary", None):
-        raise ValueError(f"label_mode must be 'int', 'categorical', 'binary' or None; got "
-                         f"{label_mode!r}.")
-    if labels is None or label_mode is None:
-        labels, label_mode = None, None
+    labels, label_mode = dataset_utils.check_labels_arg(labels, label_mode, class_names,
+                                                        "image")
     channels = {"rgb": 3, "rgba": 4, "grayscale": 1}.get(color_mode)
     if channels is None:
         raise ValueError(f"color_mode must be 'rgb', 'rgba' or 'grayscale'; got {color_mode!r}.")
@@ -90,23 +80,14 @@ def image_dataset_from_directory(directory: Any, labels: Any = "inferred",
         seed = numpy.random.randint(1e6)
     paths, labels, class_names = dataset_utils.index_directory(
         directory, labels, ALLOWLIST_FORMATS, class_names, shuffle, seed, follow_links, verbose)
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError(f"label_mode='binary' needs exactly 2 classes; found class_names="
-                         f"{class_names}.")
     loader = ImageLoader(image_size, color_mode, interpolation, crop_to_aspect_ratio,
                          pad_to_aspect_ratio, data_format)
-    n_classes = len(class_names) if class_names else 0
-
-    def make(split_paths, split_labels, subset_name, shuffled):
-        if not split_paths:
-            what = f"{subset_name} " if subset_name in ("training", "validation") else ""
-            raise ValueError(f"No {what}images found in directory {os.fspath(directory)}. "
-                             f"Allowed formats: {ALLOWLIST_FORMATS}")
-        return paths_and_labels_to_dataset(
-            split_paths, dataset_utils.encode_labels(split_labels, label_mode, n_classes),
-            loader, batch_size, shuffled, seed, class_names)
-
-    return dataset_utils.make_subsets(make, paths, labels, validation_split, subset, shuffle)
+    return dataset_utils.make_subsets(
+        lambda part, encoded, shuffled: paths_and_labels_to_dataset(
+            part, encoded, loader, batch_size, shuffled, seed, class_names),
+        paths, labels, class_names, label_mode, validation_split, subset, shuffle,
+        f"No {{what}}images found in directory {os.fspath(directory)}. "
+        f"Allowed formats: {ALLOWLIST_FORMATS}")
 
 
 class ImageLoader:
