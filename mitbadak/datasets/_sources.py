@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..utils.data_utils import cache_root, validate_file
+import numpy as np
+
+from ..utils.data_utils import _resolve_algorithm, cache_root, get_file, validate_file
 
 ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 
@@ -84,3 +86,38 @@ def unavailable(title: str, offline_example: str, keras_file: str, cause: BaseEx
     if alternative:
         lines.append(alternative)
     return OSError("\n".join(lines))
+
+
+def locate(dataset: str, fname: str, file_hash: str, title: str) -> Path:
+    """The verified file: the offline folder's ``<dataset>/<fname>``, Keras's cache,
+    mitbadak's cache, else a download (a file whose hash is wrong is never used or kept)."""
+    folder = offline_folder(dataset)
+    if folder is not None:
+        path = folder / Path(fname).name
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: the offline folder {folder} must hold "
+                                    f"Keras's {Path(fname).name}.")
+        if not validate_file(path, file_hash):
+            kind = _resolve_algorithm(file_hash, "auto")           # as validate_file reads it
+            raise ValueError(f"{path}: its {kind} is not Keras's {file_hash}; the file is "
+                             f"corrupted or not Keras's {Path(fname).name}. Replace it with a "
+                             f"fresh copy.")
+        return path
+    cached = from_keras_cache(fname, file_hash)
+    if cached is not None:
+        return cached
+    try:
+        return Path(get_file(fname, origin=ORIGIN + Path(fname).name, file_hash=file_hash))
+    except OSError as err:
+        raise unavailable(title, f"{dataset}/{Path(fname).name}", Path(fname).name,
+                          err) from err
+
+
+def shuffle_split(x, y, test_split: float, seed: int) -> tuple:
+    """Keras's split of the housing sets: rows permuted by ``np.random.RandomState(seed)``,
+    the first ``int(n·(1 − test_split))`` for training."""
+    indices = np.arange(len(x))
+    np.random.RandomState(seed).shuffle(indices)
+    x, y = x[indices], y[indices]
+    n_train = int(len(x) * (1 - test_split))
+    return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])

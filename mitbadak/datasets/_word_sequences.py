@@ -10,32 +10,6 @@ from typing import Any
 import numpy as np
 
 from ..utils import safe_pickle
-from ..utils.data_utils import get_file, validate_file
-from ._sources import ORIGIN, from_keras_cache, offline_folder, unavailable
-
-
-def locate(dataset: str, fname: str, file_hash: str, title: str) -> Path:
-    """The verified file: the offline folder's ``<dataset>/<fname>``, Keras's cache,
-    mitbadak's cache, else a download (a file whose hash is wrong is never used or kept)."""
-    folder = offline_folder(dataset)
-    if folder is not None:
-        path = folder / Path(fname).name
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} is missing: the offline folder {folder} must hold "
-                                    f"Keras's {Path(fname).name}.")
-        if not validate_file(path, file_hash):
-            raise ValueError(f"{path}: its hash is not Keras's {file_hash}; the file is "
-                             f"corrupted or not Keras's {Path(fname).name}. Replace it with a "
-                             f"fresh copy.")
-        return path
-    cached = from_keras_cache(fname, file_hash)
-    if cached is not None:
-        return cached
-    try:
-        return Path(get_file(fname, origin=ORIGIN + Path(fname).name, file_hash=file_hash))
-    except OSError as err:
-        raise unavailable(title, f"{dataset}/{Path(fname).name}", Path(fname).name,
-                          err) from err
 
 
 def read_npz(path: Path, keys: tuple[str, ...]) -> list:

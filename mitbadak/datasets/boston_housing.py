@@ -9,30 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils.data_utils import get_file, validate_file
-from ._sources import ORIGIN, from_keras_cache, offline_folder, unavailable
+from ._sources import locate, shuffle_split
 
 SHA256 = "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5"
-
-
-def _locate(path):
-    folder = offline_folder("boston_housing")
-    if folder is not None:
-        fpath = folder / "boston_housing.npz"
-        if not fpath.is_file():
-            raise FileNotFoundError(f"{fpath} is missing: the offline folder {folder} must hold it.")
-        if not validate_file(fpath, SHA256):
-            raise ValueError(f"{fpath}: its sha256 is not {SHA256}; the file is corrupted or not "
-                             "Keras's boston_housing.npz. Replace it with a fresh copy.")
-        return fpath
-    cached = from_keras_cache(path, SHA256)
-    if cached is not None:
-        return cached
-    try:
-        return get_file(path, origin=ORIGIN + "boston_housing.npz", file_hash=SHA256)
-    except OSError as err:
-        raise unavailable("the Boston housing data", "boston_housing/boston_housing.npz",
-                          "boston_housing.npz", err) from err
 
 
 def load_data(path: str = "boston_housing.npz", test_split: float = 0.2, seed: int = 113):
@@ -43,10 +22,7 @@ def load_data(path: str = "boston_housing.npz", test_split: float = 0.2, seed: i
     """
     if not 0 <= test_split < 1:
         raise ValueError(f"test_split: expected a fraction in [0, 1); got {test_split!r}")
-    with np.load(_locate(path), allow_pickle=False) as f:
+    fpath = locate("boston_housing", path, SHA256, "the Boston housing data")
+    with np.load(fpath, allow_pickle=False) as f:
         x, y = f["x"], f["y"]
-    indices = np.arange(len(x))
-    np.random.RandomState(seed).shuffle(indices)
-    x, y = x[indices], y[indices]
-    n_train = int(len(x) * (1 - test_split))
-    return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])
+    return shuffle_split(x, y, test_split, seed)

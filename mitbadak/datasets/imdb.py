@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import _word_sequences as ws
+from ._sources import locate
 
 SHA256 = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"  # imdb.npz
 WORD_INDEX_MD5 = "bfafd718b763782e994055a2d397834f"                          # imdb_word_index.json
@@ -37,7 +38,7 @@ def load_data(path: str = "imdb.npz", num_words: int | None = None, skip_top: in
     if kwargs:
         raise TypeError(f"imdb.load_data: unexpected argument(s) {', '.join(sorted(kwargs))}.")
     ws.check_arguments(num_words, skip_top, maxlen)
-    fpath = ws.locate("imdb", path, SHA256, "the IMDB reviews")
+    fpath = locate("imdb", path, SHA256, "the IMDB reviews")
     x_train, y_train, x_test, y_test = ws.read_npz(fpath, ("x_train", "y_train", "x_test",
                                                            "y_test"))
     rng = np.random.RandomState(seed)
@@ -61,7 +62,7 @@ def load_data(path: str = "imdb.npz", num_words: int | None = None, skip_top: in
 def get_word_index(path: str = "imdb_word_index.json") -> dict:
     """word -> its rank by frequency (1 = most frequent). In ``load_data``'s lists a word
     appears as rank + index_from (3): decode with ``{i + 3: w for w, i in index.items()}``."""
-    return ws.read_word_index(ws.locate("imdb", path, WORD_INDEX_MD5,
+    return ws.read_word_index(locate("imdb", path, WORD_INDEX_MD5,
                                         "the IMDB word index"))
 
 

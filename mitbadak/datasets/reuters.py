@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from . import _word_sequences as ws
+from ._sources import locate
 
 SHA256 = "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916"  # reuters.npz
 WORD_INDEX_MD5 = "4d44cc38712099c9e383dc6e5f11a921"                          # reuters_word_index.json
@@ -43,7 +44,7 @@ def load_data(path: str = "reuters.npz", num_words: int | None = None, skip_top:
     ws.check_arguments(num_words, skip_top, maxlen)
     if not 0 <= test_split < 1:
         raise ValueError(f"reuters.load_data: test_split must be in [0, 1); got {test_split!r}.")
-    fpath = ws.locate("reuters", path, SHA256, "the Reuters newswires")
+    fpath = locate("reuters", path, SHA256, "the Reuters newswires")
     xs, labels = ws.read_npz(fpath, ("x", "y"))
     rng = np.random.RandomState(seed)
     order = np.arange(len(xs))
@@ -58,7 +59,7 @@ def load_data(path: str = "reuters.npz", num_words: int | None = None, skip_top:
 
 def get_word_index(path: str = "reuters_word_index.json") -> dict:
     """word -> its rank by frequency (1 = most frequent); in the lists, rank + index_from."""
-    return ws.read_word_index(ws.locate("reuters", path, WORD_INDEX_MD5,
+    return ws.read_word_index(locate("reuters", path, WORD_INDEX_MD5,
                                         "the Reuters word index"))
 
 
