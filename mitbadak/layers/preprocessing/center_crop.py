@@ -8,39 +8,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...backend import xp
 from ...utils import image_ops
-from .image_layer import ImageLayer
+from .image_layer import SizedImageLayer, window_gradient
 
 
-class CenterCrop(ImageLayer):
+class CenterCrop(SizedImageLayer):
     """``CenterCrop(150, 150)``."""
 
     def __init__(self, height: int, width: int, data_format: str | None = None, **kwargs: Any):
-        super().__init__(data_format=data_format, **kwargs)
-        self.height, self.width = int(height), int(width)
-
-    def compute_output_shape(self, input_shape):
-        s = list(input_shape)
-        h, w = self.hw_axes()
-        s[h], s[w] = self.height, self.width
-        return tuple(s)
+        super().__init__(height, width, data_format=data_format, **kwargs)
 
     def transform_images(self, images, transformation=None):
         N, H, W, C = images.shape
         dh, dw = H - self.height, W - self.width
         if dh >= 0 and dw >= 0:
             top, left = dh // 2, dw // 2
-
-            def back(dy):
-                dx = xp.zeros((dy.shape[0], H, W, dy.shape[-1]), dtype=dy.dtype)
-                dx[:, top:top + self.height, left:left + self.width] = dy
-                return dx
-            self._op = back
+            self._op = lambda dy: window_gradient(dy, H, W, top, left)
             return images[:, top:top + self.height, left:left + self.width]
         resize = image_ops.Resize((H, W), (self.height, self.width), crop_to_aspect_ratio=True)
         self._op = resize.backward
         return resize(images).astype(self.dtype, copy=False)
-
-    def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width}

@@ -148,3 +148,29 @@ def per_sample(values: Any, n: int) -> numpy.ndarray:
     """A transformation's parameter as a float64 (n,) vector (Keras keeps them (n, 1, 1, 1))."""
     v = numpy.asarray(backend.to_numpy(values), dtype=numpy.float64).reshape(-1)
     return numpy.broadcast_to(v, (n,)) if v.size == 1 else v
+
+
+class SizedImageLayer(ImageLayer):
+    """An image layer whose output images are (height, width): Resizing, CenterCrop,
+    RandomCrop."""
+
+    def __init__(self, height: int, width: int, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.height, self.width = int(height), int(width)
+
+    def compute_output_shape(self, input_shape):
+        s = list(input_shape)
+        h, w = self.hw_axes()
+        s[h], s[w] = self.height, self.width
+        return tuple(s)
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width}
+
+
+def window_gradient(dy: Any, H: int, W: int, top: int, left: int) -> Any:
+    """Backward of cutting the window at (top, left) out of (N, H, W, C) images: dy back in
+    its place, zeros around it."""
+    dx = xp.zeros((dy.shape[0], H, W, dy.shape[-1]), dtype=dy.dtype)
+    dx[:, top:top + dy.shape[1], left:left + dy.shape[2]] = dy
+    return dx

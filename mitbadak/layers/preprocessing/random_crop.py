@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...backend import xp
 from ...utils import image_ops
-from .image_layer import ImageLayer
+from .image_layer import SizedImageLayer, window_gradient
 
 
-class RandomCrop(ImageLayer):
+class RandomCrop(SizedImageLayer):
     """``RandomCrop(150, 150)``. Transformation: ``(top, left)``."""
 
     random = True
@@ -22,14 +21,7 @@ class RandomCrop(ImageLayer):
 
     def __init__(self, height: int, width: int, seed: int | None = None,
                  data_format: str | None = None, **kwargs: Any):
-        super().__init__(data_format=data_format, seed=seed, **kwargs)
-        self.height, self.width = int(height), int(width)
-
-    def compute_output_shape(self, input_shape):
-        s = list(input_shape)
-        h, w = self.hw_axes()
-        s[h], s[w] = self.height, self.width
-        return tuple(s)
+        super().__init__(height, width, data_format=data_format, seed=seed, **kwargs)
 
     def forward(self, x, training=False):
         images = self.to_last(x)
@@ -57,13 +49,7 @@ class RandomCrop(ImageLayer):
             out = resize(out).astype(self.dtype, copy=False)
 
         def back(dy):
-            if resize is not None:
-                dy = resize.backward(dy)
-            dx = xp.zeros((dy.shape[0], H, W, dy.shape[-1]), dtype=dy.dtype)
-            dx[:, top:top + ch, left:left + cw] = dy
-            return dx
+            return window_gradient(dy if resize is None else resize.backward(dy), H, W, top,
+                                   left)
         self._op = back
         return out
-
-    def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width}

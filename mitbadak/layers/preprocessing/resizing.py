@@ -11,17 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from ...utils import image_ops
-from .image_layer import ImageLayer
+from .image_layer import SizedImageLayer
 
 
-class Resizing(ImageLayer):
+class Resizing(SizedImageLayer):
     """``Resizing(180, 180)``; ``Resizing(224, 224, crop_to_aspect_ratio=True)``."""
 
     def __init__(self, height: int, width: int, interpolation: str = "bilinear",
                  crop_to_aspect_ratio: bool = False, pad_to_aspect_ratio: bool = False,
                  fill_mode: str = "constant", fill_value: float = 0.0, antialias: bool = False,
                  data_format: str | None = None, **kwargs: Any):
-        super().__init__(data_format=data_format, **kwargs)
+        super().__init__(height, width, data_format=data_format, **kwargs)
         if interpolation not in image_ops.INTERPOLATIONS:
             raise ValueError(f"Resizing {self.name!r}: interpolation must be one of "
                              f"{', '.join(image_ops.INTERPOLATIONS)}; got {interpolation!r}.")
@@ -31,17 +31,10 @@ class Resizing(ImageLayer):
         if crop_to_aspect_ratio and pad_to_aspect_ratio:
             raise ValueError(f"Resizing {self.name!r}: only one of crop_to_aspect_ratio and "
                              f"pad_to_aspect_ratio can be True.")
-        self.height, self.width = int(height), int(width)
         self.interpolation, self.antialias = interpolation, bool(antialias)
         self.crop_to_aspect_ratio = crop_to_aspect_ratio
         self.pad_to_aspect_ratio = pad_to_aspect_ratio
         self.fill_mode, self.fill_value = fill_mode, fill_value
-
-    def compute_output_shape(self, input_shape):
-        s = list(input_shape)
-        h, w = self.hw_axes()
-        s[h], s[w] = self.height, self.width
-        return tuple(s)
 
     def transform_images(self, images, transformation=None):
         resize = image_ops.Resize(images.shape[1:3], (self.height, self.width),
@@ -51,8 +44,7 @@ class Resizing(ImageLayer):
         return resize(images).astype(self.dtype, copy=False)
 
     def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width,
-                "interpolation": self.interpolation,
+        return {**super().get_config(), "interpolation": self.interpolation,
                 "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
                 "pad_to_aspect_ratio": self.pad_to_aspect_ratio, "fill_mode": self.fill_mode,
                 "fill_value": self.fill_value, "antialias": self.antialias}
