@@ -210,8 +210,8 @@ def _subclassed_config(model: Any) -> dict:
             f"@keras.saving.register_keras_serializable() to save it as .keras ("
             + ("the arguments its __init__ was given are written down, as Keras does; or write "
                "get_config() returning them" if auto else "its get_config() is written down")
-            + f"), or save its weights with model.save_weights('x.weights.h5') and load them "
-              f"into a model made by your class.")
+            + "), or save its weights with model.save_weights('x.weights.h5') and load them "
+              "into a model made by your class.")
     return dict(model.get_config())
 
 
