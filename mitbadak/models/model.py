@@ -324,11 +324,8 @@ class Model(Trainer, Layer):
             return Layer.__call__(self, inputs, training=training)
         if recording_active():
             return Layer.__call__(self, inputs, training=training, mask=mask)
-        xs = self._standardize_inputs(inputs)
-        outs = self._forward_list([x if self._input_dtype(i) is None else
-                                   x.astype(self._input_dtype(i), copy=False)
-                                   for i, x in enumerate(xs)],
-                                  None if training is None else bool(training))
+        xs = self._cast_inputs(self._standardize_inputs(inputs))
+        outs = self._forward_list(xs, None if training is None else bool(training))
         return self._pack_outputs(outs)
 
     def _check_call_inputs(self, shape: Any, list_input: bool) -> None:
@@ -453,14 +450,20 @@ class Model(Trainer, Layer):
         self._prepare_backward(self._fused_outputs)
         if not self._built:          # the first call creates the weights: the model is built
             self._built = True
-            shapes = [(None,) + tuple(x.shape[1:]) for x in xs]
-            keys = getattr(self, "_call_inputs_struct", None)
-            self._call_input_shape = dict(zip(keys, shapes)) if isinstance(keys, list) \
-                else shapes if len(shapes) > 1 else shapes[0]
+            self._call_input_shape = self._call_shape([(None,) + tuple(x.shape[1:])
+                                                       for x in xs])
             outs = [(None,) + tuple(rec.keep[s].shape[1:]) for s in self._output_slots]
             self._call_output_shape = outs if len(outs) > 1 else outs[0]
         return [rec.keep[s].view(xp.ndarray) if isinstance(rec.keep[s], recording.TrackedArray)
                 else rec.keep[s] for s in self._output_slots]
+
+    def _call_shape(self, shapes: list) -> Any:
+        """One shape per input -> the input shape in the structure call() takes: a shape, a
+        list of shapes, or {input name: shape} for a dict."""
+        keys = getattr(self, "_call_inputs_struct", None)
+        if isinstance(keys, list):                      # dict keys
+            return dict(zip(keys, shapes))
+        return shapes if len(shapes) > 1 else shapes[0]
 
     def _pack_call_inputs(self, tracked: list) -> Any:
         kind = getattr(self, "_call_inputs_struct", None)

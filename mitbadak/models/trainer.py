@@ -28,11 +28,11 @@ from .data import (ArrayData, IterableData, as_list, is_batch_source, loader_set
                    split_batch)
 
 
-
 def _deprecated(old: str, new: str) -> None:
     warnings.warn(f"`Model.{old}` is deprecated (tf.keras 2.x) and will be removed in a future "
                   f"version. Please use `Model.{new}`, which supports generators.",
                   DeprecationWarning, stacklevel=3)
+
 
 class Trainer:
     """compile, fit, evaluate, predict and the single-batch methods of every model."""
@@ -317,11 +317,13 @@ class Trainer:
 
     def _cast_input(self, i: int, x: Any) -> Any:
         dtype = self._input_dtype(i)
+        if dtype is None or x.dtype == dtype or x.dtype.kind not in "biuf":
+            return x
         # Integer data for a float Input is converted too, as Keras does (the book's
         # np.random.randint features), unless the layers reading it take ids (Embedding).
-        kinds = "f" if self._reads_ids(i) else "biuf"
-        return x.astype(dtype) if dtype is not None and x.dtype.kind in kinds and \
-            x.dtype != dtype else x
+        if x.dtype.kind != "f" and self._reads_ids(i):
+            return x
+        return x.astype(dtype)
 
     def _reads_ids(self, i: int) -> bool:
         """Whether a layer that keeps integer inputs (Embedding) reads model input i."""
@@ -347,9 +349,7 @@ class Trainer:
                 raise ValueError("The model has no layers: add some with model.add(...).")
             self._build_layers(shapes[0])
         elif not self.built:
-            keys = getattr(self, "_call_inputs_struct", None)     # x was a dict
-            self.build(dict(zip(keys, shapes)) if isinstance(keys, list) else
-                       shapes if len(shapes) > 1 else shapes[0])
+            self.build(self._call_shape(shapes))
 
     def _prepare_targets(self, ys: list, xs: list | None = None) -> list:
         """Check labels against each output once; convert them to what its loss reads."""
