@@ -22,16 +22,8 @@ import numpy
 
 from ... import backend
 from ...backend import xp
+from ..convolution import normalize_data_format
 from ..layer import Layer
-
-
-def normalize_data_format(layer: Layer, data_format: Any) -> str:
-    if data_format is None:
-        return backend.image_data_format()
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(f"{type(layer).__name__} {layer.name!r}: data_format must be "
-                         f"'channels_last' or 'channels_first'; got {data_format!r}.")
-    return data_format
 
 
 def factor_range(layer: Layer, name: str, factor: Any, low: float, high: float,
