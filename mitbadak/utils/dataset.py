@@ -83,7 +83,7 @@ class Dataset:
         workers = 2 if num_parallel_calls == AUTOTUNE else (num_parallel_calls or 1)
         if workers <= 1:
             return self._derive(lambda: (call(e) for e in self), self._length)
-        return self._derive(lambda: _parallel_map(call, iter(self), workers), self._length)
+        return self._derive(lambda: parallel_map(call, iter(self), workers), self._length)
 
     def batch(self, batch_size: int, drop_remainder: bool = False) -> "Dataset":
         """Consecutive elements stacked into batches of `batch_size` (the last may be
@@ -214,14 +214,17 @@ def stack(elements: list) -> Any:
     return numpy.stack([numpy.asarray(e) for e in elements])
 
 
-def _parallel_map(call: Callable, source: Iterator, workers: int) -> Iterator:
-    """call(e) for e in source, `workers` at a time on threads, in order."""
+def parallel_map(call: Callable, source: Iterator, workers: int,
+                 ahead: int | None = None) -> Iterator:
+    """call(e) for e in source, `workers` at a time on threads, in order, at most `ahead`
+    (default 2·workers) results waiting."""
+    ahead = ahead or 2 * workers
     with ThreadPoolExecutor(workers) as pool:
         pending: collections.deque = collections.deque()
         try:
             for element in source:
                 pending.append(pool.submit(call, element))
-                if len(pending) >= 2 * workers:
+                if len(pending) >= ahead:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()

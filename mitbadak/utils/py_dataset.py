@@ -26,8 +26,9 @@ import collections
 import itertools
 import multiprocessing
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
+
+from .dataset import parallel_map
 
 
 class PyDataset:
@@ -119,27 +120,12 @@ class PyDataset:
             return (self[i] for i in indices)
         if processes:
             return _in_processes(self, indices, workers, ahead)
-        return _in_threads(self, indices, workers, ahead)
+        return parallel_map(self.__getitem__, indices, workers, ahead)
 
 
 class Sequence(PyDataset):
     """tf.keras 2's name for PyDataset: subclasses need not call ``super().__init__()``
     (workers and use_multiprocessing were fit's arguments there)."""
-
-
-def _in_threads(data: Any, indices: Any, workers: int, ahead: int) -> Iterator:
-    with ThreadPoolExecutor(workers) as pool:
-        pending: collections.deque = collections.deque()
-        try:
-            for i in indices:
-                pending.append(pool.submit(data.__getitem__, i))
-                if len(pending) >= ahead:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
 
 
 _SHARED: dict = {}     # the dataset, in a worker process
